@@ -1,0 +1,329 @@
+// Parses and validates the app's settings (environment variables / app settings) into a frozen Config.
+// Pure: takes the environment as an argument. Every problem is collected and reported at once, naming the setting.
+import { Cron } from 'croner';
+import { ConfigError, type ConfigProblem } from './errors.js';
+
+export type Environment = 'test' | 'prod';
+
+export interface SystemUser {
+  /** The system user's org number, always with the `0192:` prefix. */
+  readonly orgId: string;
+  readonly externalRef?: string;
+}
+
+/** One token the broker keeps fresh: a client, its scopes and grant options, and where its token is stored. */
+export interface Profile {
+  readonly name: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly keySecret: string;
+  readonly kid?: string;
+  readonly tokenSecret: string;
+  /** false: the Maskinporten token itself is stored and served. */
+  readonly altinnExchange: boolean;
+  readonly resource?: readonly string[];
+  readonly consumerOrg?: string;
+  readonly systemUser?: SystemUser;
+}
+
+export interface Config {
+  readonly keyVaultUrl: string;
+  /** true when KEY_VAULT_URL points at a loopback simulator (plain http allowed, dummy credential). */
+  readonly localVault: boolean;
+  readonly environment: Environment;
+  /** Maskinporten issuer, with trailing slash; the grant's `aud`. */
+  readonly issuer: string;
+  readonly tokenUrl: string;
+  /** Altinn platform base URL, without trailing slash. */
+  readonly altinnUrl: string;
+  readonly refreshSchedule: string;
+  /** The timer refreshes a token that has less than this many seconds left. */
+  readonly refreshBeforeExpirySeconds: number;
+  /** GET /api/token refreshes first when the token has less than this many seconds left. */
+  readonly minTokenTtlSeconds: number;
+  /** Timeout of every outbound HTTP call. */
+  readonly httpTimeoutMs: number;
+  /** The `default` profile first, then any named profiles. */
+  readonly profiles: readonly Profile[];
+}
+
+export const ENVIRONMENTS: Readonly<Record<Environment, { issuer: string; altinnUrl: string }>> = Object.freeze({
+  test: { issuer: 'https://test.maskinporten.no/', altinnUrl: 'https://platform.tt02.altinn.no' },
+  prod: { issuer: 'https://maskinporten.no/', altinnUrl: 'https://platform.altinn.no' },
+});
+
+export const DEFAULT_REFRESH_SCHEDULE = '0 */5 * * * *';
+export const DEFAULT_TOKEN_SECRET = 'altinn-token';
+export const DEFAULT_PROFILE = 'default';
+
+/** Settings a named profile may set as `PROFILE__<name>__<SETTING>`. */
+export const PROFILE_SETTINGS = [
+  'MASKINPORTEN_CLIENT_ID',
+  'MASKINPORTEN_SCOPES',
+  'MASKINPORTEN_KEY_SECRET',
+  'MASKINPORTEN_KID',
+  'TOKEN_SECRET',
+  'ALTINN_EXCHANGE',
+  'MASKINPORTEN_RESOURCE',
+  'MASKINPORTEN_CONSUMER_ORG',
+  'ALTINN_SYSTEMUSER_ORG',
+  'ALTINN_SYSTEMUSER_EXTERNAL_REF',
+] as const;
+type ProfileSetting = (typeof PROFILE_SETTINGS)[number];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const SECRET_NAME = /^[a-zA-Z][0-9a-zA-Z-]{0,126}$/;
+const PROFILE_NAME = /^[a-z0-9]+(?:[_-][a-z0-9]+)*$/;
+const PROFILE_KEY = /^PROFILE__(.+?)__([A-Z_]+)$/i;
+
+class Reader {
+  readonly problems: ConfigProblem[] = [];
+  constructor(private readonly env: Env) {}
+
+  fail(setting: string, message: string): undefined {
+    this.problems.push({ setting, message });
+    return undefined;
+  }
+
+  raw(setting: string): string | undefined {
+    const v = this.env[setting]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  required(setting: string, what: string): string | undefined {
+    return this.raw(setting) ?? this.fail(setting, `is required: set it to ${what}.`);
+  }
+
+  secretName(setting: string, value: string | undefined): string | undefined {
+    if (value === undefined || SECRET_NAME.test(value)) return value;
+    return this.fail(setting, 'is not a valid Key Vault secret name: use 1-127 letters, digits and dashes, starting with a letter.');
+  }
+
+  url(setting: string, value: string | undefined): URL | undefined {
+    if (value === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return this.fail(setting, `is not a valid URL: give an absolute https:// URL.`);
+    }
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))) return url;
+    return this.fail(setting, `must use https (plain http is allowed only for 127.0.0.1 or localhost).`);
+  }
+
+  seconds(setting: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(setting);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.fail(setting, `must be a whole number from ${min} to ${max}.`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(setting: string, value: string | undefined, fallback: boolean): boolean {
+    if (value === undefined) return fallback;
+    const v = value.toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    this.fail(setting, 'must be true or false.');
+    return fallback;
+  }
+}
+
+export function isLoopback(url: URL): boolean {
+  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+}
+
+/** Splits a scope list written with spaces and/or commas; keeps order, drops duplicates. */
+export function splitList(value: string): string[] {
+  return [...new Set(value.split(/[\s,]+/).filter(Boolean))];
+}
+
+function parseOrgNumber(r: Reader, setting: string, value: string | undefined, prefix = false): string | undefined {
+  if (value === undefined) return undefined;
+  const digits = value.replace(/^0192:/, '');
+  if (!/^\d{9}$/.test(digits)) {
+    return r.fail(setting, `must be a 9-digit Norwegian organisation number${prefix ? ' (optionally prefixed 0192:)' : ''}.`);
+  }
+  return prefix ? `0192:${digits}` : digits;
+}
+
+function parseProfile(
+  r: Reader,
+  name: string,
+  get: (s: ProfileSetting) => string | undefined,
+  settingName: (s: ProfileSetting) => string,
+  inherit?: Profile,
+): Profile | undefined {
+  const clientId =
+    get('MASKINPORTEN_CLIENT_ID') ??
+    inherit?.clientId ??
+    r.fail(settingName('MASKINPORTEN_CLIENT_ID'), 'is required: set it to the client id from the Maskinporten self-service portal.');
+  if (clientId !== undefined && /\s/.test(clientId)) r.fail(settingName('MASKINPORTEN_CLIENT_ID'), 'must not contain spaces.');
+
+  const scopeText = get('MASKINPORTEN_SCOPES');
+  const scopes = scopeText === undefined ? [] : splitList(scopeText);
+  if (scopes.length === 0) {
+    r.fail(settingName('MASKINPORTEN_SCOPES'), 'is required: list the scopes registered on the client, separated by spaces (e.g. "altinn:serviceowner").');
+  }
+
+  const keySecret = r.secretName(settingName('MASKINPORTEN_KEY_SECRET'), get('MASKINPORTEN_KEY_SECRET')) ??
+    inherit?.keySecret ??
+    (get('MASKINPORTEN_KEY_SECRET') === undefined
+      ? r.fail(settingName('MASKINPORTEN_KEY_SECRET'), 'is required: set it to the name of the Key Vault secret holding the base64-encoded private key.')
+      : undefined);
+
+  const kid = get('MASKINPORTEN_KID') ?? inherit?.kid;
+  if (kid !== undefined && /\s/.test(kid)) r.fail(settingName('MASKINPORTEN_KID'), 'must not contain spaces.');
+
+  const defaultTokenSecret = name === DEFAULT_PROFILE ? DEFAULT_TOKEN_SECRET : `${DEFAULT_TOKEN_SECRET}-${name.replace(/_/g, '-')}`;
+  const tokenSecret = get('TOKEN_SECRET') === undefined
+    ? defaultTokenSecret
+    : r.secretName(settingName('TOKEN_SECRET'), get('TOKEN_SECRET'));
+  if (tokenSecret !== undefined && tokenSecret === keySecret) {
+    r.fail(settingName('TOKEN_SECRET'), 'must differ from MASKINPORTEN_KEY_SECRET: the token would overwrite the private key.');
+  }
+
+  const altinnExchange = r.bool(settingName('ALTINN_EXCHANGE'), get('ALTINN_EXCHANGE'), true);
+
+  const resourceText = get('MASKINPORTEN_RESOURCE');
+  const resource = resourceText === undefined ? undefined : splitList(resourceText);
+  resource?.forEach((res) => {
+    try {
+      new URL(res);
+    } catch {
+      r.fail(settingName('MASKINPORTEN_RESOURCE'), 'must list absolute URIs (audience of the resource server), separated by spaces.');
+    }
+  });
+
+  const consumerOrg = parseOrgNumber(r, settingName('MASKINPORTEN_CONSUMER_ORG'), get('MASKINPORTEN_CONSUMER_ORG'));
+  const systemUserOrg = parseOrgNumber(r, settingName('ALTINN_SYSTEMUSER_ORG'), get('ALTINN_SYSTEMUSER_ORG'), true);
+  const externalRef = get('ALTINN_SYSTEMUSER_EXTERNAL_REF');
+  if (externalRef !== undefined && systemUserOrg === undefined && get('ALTINN_SYSTEMUSER_ORG') === undefined) {
+    r.fail(settingName('ALTINN_SYSTEMUSER_EXTERNAL_REF'), 'needs ALTINN_SYSTEMUSER_ORG: set the system user\'s org number too, or remove this setting.');
+  }
+
+  if (clientId === undefined || scopes.length === 0 || keySecret === undefined || tokenSecret === undefined) return undefined;
+  return Object.freeze({
+    name,
+    clientId,
+    scopes: Object.freeze(scopes),
+    keySecret,
+    ...(kid !== undefined && { kid }),
+    tokenSecret,
+    altinnExchange,
+    ...(resource !== undefined && { resource: Object.freeze(resource) }),
+    ...(consumerOrg !== undefined && { consumerOrg }),
+    ...(systemUserOrg !== undefined && {
+      systemUser: Object.freeze({ orgId: systemUserOrg, ...(externalRef !== undefined && { externalRef }) }),
+    }),
+  });
+}
+
+function parseNamedProfiles(r: Reader, env: Env, base: Profile | undefined): Profile[] {
+  const byName = new Map<string, Map<ProfileSetting, { key: string; value: string | undefined }>>();
+  for (const key of Object.keys(env)) {
+    const m = PROFILE_KEY.exec(key);
+    if (!m) continue;
+    const name = m[1]!.toLowerCase();
+    const setting = m[2]!.toUpperCase();
+    if (!PROFILE_NAME.test(name) || name.length > 40 || name === DEFAULT_PROFILE) {
+      r.fail(key, `names an invalid profile "${name}": use lowercase letters, digits, "-" or "_" (not "default", at most 40).`);
+      continue;
+    }
+    if (!(PROFILE_SETTINGS as readonly string[]).includes(setting)) {
+      r.fail(key, `is not a profile setting: use one of ${PROFILE_SETTINGS.join(', ')}.`);
+      continue;
+    }
+    const settings = byName.get(name) ?? new Map();
+    settings.set(setting as ProfileSetting, { key, value: r.raw(key) });
+    byName.set(name, settings);
+  }
+  const profiles: Profile[] = [];
+  for (const [name, settings] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
+    const profile = parseProfile(
+      r,
+      name,
+      (s) => settings.get(s)?.value,
+      (s) => settings.get(s)?.key ?? `PROFILE__${name}__${s}`,
+      base,
+    );
+    if (profile) profiles.push(profile);
+  }
+  return profiles;
+}
+
+/** Reads the whole configuration; throws one ConfigError listing every problem found. */
+export function parseConfig(env: Env): Config {
+  const r = new Reader(env);
+
+  const vault = r.url('KEY_VAULT_URL', r.required('KEY_VAULT_URL', 'your vault URI, e.g. https://my-vault.vault.azure.net'));
+
+  const envText = (r.raw('MASKINPORTEN_ENV') ?? 'test').toLowerCase();
+  const environment: Environment = envText === 'prod' || envText === 'test' ? envText : 'test';
+  if (envText !== environment) r.fail('MASKINPORTEN_ENV', 'must be "test" or "prod".');
+
+  const issuerUrl = r.url('MASKINPORTEN_ISSUER', r.raw('MASKINPORTEN_ISSUER'));
+  const issuer = issuerUrl ? withTrailingSlash(issuerUrl.href) : ENVIRONMENTS[environment].issuer;
+  const tokenUrl = r.url('MASKINPORTEN_TOKEN_URL', r.raw('MASKINPORTEN_TOKEN_URL'))?.href ?? `${issuer}token`;
+  const altinnUrl = withoutTrailingSlash(
+    r.url('ALTINN_URL', r.raw('ALTINN_URL'))?.href ?? ENVIRONMENTS[environment].altinnUrl,
+  );
+
+  const refreshSchedule = r.raw('REFRESH_SCHEDULE') ?? DEFAULT_REFRESH_SCHEDULE;
+  validateSchedule(r, refreshSchedule);
+
+  const refreshBeforeExpirySeconds = r.seconds('REFRESH_BEFORE_EXPIRY_SECONDS', 600, 0, 86_400);
+  const minTokenTtlSeconds = r.seconds('MIN_TOKEN_TTL_SECONDS', 60, 0, 3_600);
+  const httpTimeoutMs = r.seconds('HTTP_TIMEOUT_MS', 10_000, 100, 120_000);
+
+  const base = parseProfile(r, DEFAULT_PROFILE, (s) => r.raw(s), (s) => s);
+  const named = parseNamedProfiles(r, env, base);
+
+  const tokenSecrets = new Map<string, string>();
+  for (const p of [base, ...named]) {
+    if (!p) continue;
+    const other = tokenSecrets.get(p.tokenSecret);
+    if (other) r.fail(p.name === DEFAULT_PROFILE ? 'TOKEN_SECRET' : `PROFILE__${p.name}__TOKEN_SECRET`, `"${p.tokenSecret}" is already used by profile "${other}": give each profile its own token secret.`);
+    tokenSecrets.set(p.tokenSecret, p.name);
+  }
+
+  if (r.problems.length > 0 || !vault || !base) throw new ConfigError(r.problems);
+  return Object.freeze({
+    keyVaultUrl: withoutTrailingSlash(vault.href),
+    localVault: vault.protocol === 'http:',
+    environment,
+    issuer,
+    tokenUrl,
+    altinnUrl,
+    refreshSchedule,
+    refreshBeforeExpirySeconds,
+    minTokenTtlSeconds,
+    httpTimeoutMs,
+    profiles: Object.freeze([base, ...named]),
+  });
+}
+
+function validateSchedule(r: Reader, schedule: string): void {
+  const fields = schedule.split(/\s+/);
+  if (fields.length !== 6) {
+    r.fail('REFRESH_SCHEDULE', 'must be a 6-field NCRONTAB expression "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "0 */5 * * * *".');
+    return;
+  }
+  try {
+    new Cron(schedule, { paused: true, timezone: 'Etc/UTC' });
+  } catch {
+    r.fail('REFRESH_SCHEDULE', 'is not a valid NCRONTAB expression: e.g. "0 */5 * * * *" runs every 5 minutes.');
+  }
+}
+
+function withTrailingSlash(s: string): string {
+  return s.endsWith('/') ? s : `${s}/`;
+}
+
+function withoutTrailingSlash(s: string): string {
+  return s.replace(/\/+$/, '');
+}
