@@ -43,6 +43,8 @@ export interface Config {
   readonly minTokenTtlSeconds: number;
   /** Timeout of every outbound HTTP call. */
   readonly httpTimeoutMs: number;
+  /** Attempts per upstream call on transient failures (1 = no retry). */
+  readonly retryMaxAttempts: number;
   /** The `default` profile first, then any named profiles. */
   readonly profiles: readonly Profile[];
 }
@@ -112,7 +114,7 @@ class Reader {
     return this.fail(setting, `must use https (plain http is allowed only for 127.0.0.1 or localhost).`);
   }
 
-  seconds(setting: string, fallback: number, min: number, max: number): number {
+  integer(setting: string, fallback: number, min: number, max: number): number {
     const v = this.raw(setting);
     if (v === undefined) return fallback;
     const n = Number(v);
@@ -276,9 +278,10 @@ export function parseConfig(env: Env): Config {
   const refreshSchedule = r.raw('REFRESH_SCHEDULE') ?? DEFAULT_REFRESH_SCHEDULE;
   validateSchedule(r, refreshSchedule);
 
-  const refreshBeforeExpirySeconds = r.seconds('REFRESH_BEFORE_EXPIRY_SECONDS', 600, 0, 86_400);
-  const minTokenTtlSeconds = r.seconds('MIN_TOKEN_TTL_SECONDS', 60, 0, 3_600);
-  const httpTimeoutMs = r.seconds('HTTP_TIMEOUT_MS', 10_000, 100, 120_000);
+  const refreshBeforeExpirySeconds = r.integer('REFRESH_BEFORE_EXPIRY_SECONDS', 600, 0, 86_400);
+  const minTokenTtlSeconds = r.integer('MIN_TOKEN_TTL_SECONDS', 60, 0, 3_600);
+  const httpTimeoutMs = r.integer('HTTP_TIMEOUT_MS', 10_000, 100, 120_000);
+  const retryMaxAttempts = r.integer('RETRY_MAX_ATTEMPTS', 4, 1, 10);
 
   const base = parseProfile(r, DEFAULT_PROFILE, (s) => r.raw(s), (s) => s);
   const named = parseNamedProfiles(r, env, base);
@@ -303,6 +306,7 @@ export function parseConfig(env: Env): Config {
     refreshBeforeExpirySeconds,
     minTokenTtlSeconds,
     httpTimeoutMs,
+    retryMaxAttempts,
     profiles: Object.freeze([base, ...named]),
   });
 }

@@ -1,0 +1,93 @@
+// Key Vault adapter of the SecretStore port, through @azure/keyvault-secrets. The SDK and @azure/identity are
+// loaded lazily (cold start). A loopback http vault URL means the local simulator: plain http, dummy credential.
+import type { SecretClient } from '@azure/keyvault-secrets';
+import type { TokenCredential } from '@azure/identity';
+import { StoreError } from './errors.js';
+import type { SecretStore, StoredSecret, TokenWrite } from './store.js';
+
+export interface KeyVaultStoreOptions {
+  readonly vaultUrl: string;
+  /** true only for a loopback simulator URL (see parseConfig). */
+  readonly local: boolean;
+  /** Overrides the credential (tests); otherwise DefaultAzureCredential, or a dummy one for a local vault. */
+  readonly credential?: TokenCredential;
+}
+
+/** For the local simulator only: it checks that a bearer token is sent, not what it is. */
+const LOCAL_CREDENTIAL: TokenCredential = {
+  getToken: async () => ({ token: 'local-simulator', expiresOnTimestamp: Date.now() + 3_600_000 }),
+};
+
+export class KeyVaultStore implements SecretStore {
+  private client?: Promise<SecretClient>;
+
+  constructor(private readonly options: KeyVaultStoreOptions) {}
+
+  private getClient(): Promise<SecretClient> {
+    this.client ??= (async () => {
+      const { SecretClient } = await import('@azure/keyvault-secrets');
+      const { vaultUrl, local } = this.options;
+      const credential =
+        this.options.credential ??
+        (local ? LOCAL_CREDENTIAL : new (await import('@azure/identity')).DefaultAzureCredential());
+      return new SecretClient(vaultUrl, credential, {
+        ...(local && { allowInsecureConnection: true, disableChallengeResourceVerification: true }),
+        retryOptions: { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 4_000 },
+      });
+    })();
+    return this.client;
+  }
+
+  async read(name: string): Promise<StoredSecret | undefined> {
+    const client = await this.getClient();
+    try {
+      const secret = await client.getSecret(name);
+      return { value: secret.value ?? '', version: secret.properties.version ?? '', tags: secret.properties.tags ?? {} };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw storeError(err, 'read', name);
+    }
+  }
+
+  async writeToken(name: string, w: TokenWrite): Promise<{ version: string }> {
+    const client = await this.getClient();
+    try {
+      const secret = await client.setSecret(name, w.token, {
+        contentType: 'application/jwt',
+        expiresOn: new Date(w.expiresAt),
+        notBefore: new Date(Math.floor(w.issuedAt / 1000) * 1000),
+        tags: { ...w.tags },
+      });
+      return { version: secret.properties.version ?? '' };
+    } catch (err) {
+      throw storeError(err, 'write', name);
+    }
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Maps an SDK error to a StoreError with the status and service error code only (no SDK message, no body). */
+function storeError(err: unknown, op: 'read' | 'write', name: string): StoreError {
+  const status = statusOf(err);
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const service = typeof code === 'string' && /^[A-Za-z]{1,64}$/.test(code) ? ` ${code}` : '';
+  if (status === 401 || status === 403) {
+    return new StoreError(
+      'STORE_REJECTED',
+      `Key Vault denied ${op} of secret "${name}" (${status}${service}): give the app's managed identity the "Key Vault Secrets Officer" role on the vault (KEY_VAULT_URL), and check AZURE_CLIENT_ID.`,
+      status,
+    );
+  }
+  if (status === 400) {
+    return new StoreError('STORE_REJECTED', `Key Vault refused to ${op} secret "${name}" (400${service}).`, status);
+  }
+  return new StoreError(
+    'STORE_UNAVAILABLE',
+    `Key Vault ${op} of secret "${name}" failed (${status ?? 'no answer'}${service}): check KEY_VAULT_URL and network access to the vault.`,
+    status,
+  );
+}

@@ -1,0 +1,95 @@
+// Composition root: wires the real adapters (Key Vault store, global fetch, system clock) to one ProfileBroker per
+// configured profile, once per process. Configuration is read here and only here; a bad one is kept and reported.
+import { ProfileBroker, type ProfileStatus, type RefreshOutcome } from './broker.js';
+import { DEFAULT_PROFILE, parseConfig, type Config } from './config.js';
+import { BrokerError, ConfigError } from './errors.js';
+import { KeyVaultStore } from './keyvault-store.js';
+import type { Logger } from './logging.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import type { SecretStore } from './store.js';
+import type { FetchLike } from './upstream.js';
+
+export interface RuntimeOverrides {
+  readonly store?: SecretStore;
+  readonly fetch?: FetchLike;
+  readonly now?: () => number;
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+export interface RefreshReport {
+  readonly profile: string;
+  readonly outcome: RefreshOutcome;
+}
+
+export class Runtime {
+  private readonly brokers: ReadonlyMap<string, ProfileBroker>;
+
+  constructor(readonly config: Config, overrides: RuntimeOverrides = {}) {
+    const store = overrides.store ?? new KeyVaultStore({ vaultUrl: config.keyVaultUrl, local: config.localVault });
+    const retry: RetryPolicy = { ...DEFAULT_RETRY, attempts: config.retryMaxAttempts, ...overrides.retry };
+    const fetchImpl: FetchLike = overrides.fetch ?? ((url, init) => fetch(url, init));
+    this.brokers = new Map(
+      config.profiles.map((profile) => [
+        profile.name,
+        new ProfileBroker({
+          profile,
+          environment: config.environment,
+          endpoints: { issuer: config.issuer, tokenUrl: config.tokenUrl, altinnUrl: config.altinnUrl },
+          policy: config,
+          store,
+          fetch: fetchImpl,
+          now: overrides.now ?? Date.now,
+          timeoutMs: config.httpTimeoutMs,
+          retry,
+        }),
+      ]),
+    );
+  }
+
+  get profileNames(): string[] {
+    return [...this.brokers.keys()];
+  }
+
+  broker(name: string = DEFAULT_PROFILE): ProfileBroker {
+    const broker = this.brokers.get(name.toLowerCase());
+    if (!broker) {
+      throw new BrokerError('PROFILE_NOT_FOUND', `There is no token profile "${name}". Configured profiles: ${this.profileNames.join(', ')}.`);
+    }
+    return broker;
+  }
+
+  /** The timer's work: every profile, independently; one failing does not stop the others. */
+  async refreshAll(log: Logger): Promise<RefreshReport[]> {
+    return Promise.all(
+      [...this.brokers.values()].map(async (b) => ({ profile: b.profile.name, outcome: await b.refreshIfDue(log) })),
+    );
+  }
+
+  status(): ProfileStatus[] {
+    return [...this.brokers.values()].map((b) => b.status());
+  }
+}
+
+let current: { runtime: Runtime } | { error: unknown } | undefined;
+
+/** The process-wide runtime, built from process.env on first use. Throws the ConfigError on every call if invalid. */
+export function getRuntime(): Runtime {
+  if (!current) {
+    try {
+      current = { runtime: new Runtime(parseConfig(process.env)) };
+    } catch (error) {
+      current = { error };
+    }
+  }
+  if ('error' in current) throw current.error;
+  return current.runtime;
+}
+
+/** Replaces the process-wide runtime (tests, the local host after reloading settings). */
+export function setRuntime(runtime: Runtime | undefined): void {
+  current = runtime ? { runtime } : undefined;
+}
+
+export function isConfigError(err: unknown): err is ConfigError {
+  return err instanceof ConfigError;
+}
