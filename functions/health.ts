@@ -1,0 +1,35 @@
+// HTTP trigger GET /api/health: is the broker configured, how did the last refresh go, when does the token expire.
+// No secrets: profile names, secret names, times, outcomes and error codes only.
+import { app, type HttpHandler, type HttpResponseInit } from '@azure/functions';
+import { ConfigError } from '../shared/errors.js';
+import { getRuntime } from '../shared/runtime.js';
+
+export const healthHandler: HttpHandler = async (): Promise<HttpResponseInit> => {
+  const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  let runtime;
+  try {
+    runtime = getRuntime();
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.problems.map((p) => ({ ...p })) : [];
+    return { status: 503, headers, body: JSON.stringify({ status: 'misconfigured', configured: false, problems }) };
+  }
+  const now = Date.now();
+  const profiles = runtime.status();
+  const valid = (p: (typeof profiles)[number]) => p.tokenExpiresAt !== undefined && Date.parse(p.tokenExpiresAt) > now;
+  const failing = profiles.filter((p) => p.lastRefresh?.outcome === 'failed');
+  const status = failing.some((p) => !valid(p)) ? 'failing' : failing.length > 0 ? 'degraded' : 'ok';
+  return {
+    status: status === 'failing' ? 503 : 200,
+    headers,
+    body: JSON.stringify({ status, configured: true, environment: runtime.config.environment, profiles }),
+  };
+};
+
+export const healthOptions = {
+  methods: ['GET' as const],
+  authLevel: 'anonymous' as const,
+  route: 'health',
+  handler: healthHandler,
+};
+
+app.http('health', healthOptions);

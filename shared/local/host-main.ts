@@ -1,0 +1,51 @@
+// `npm run host`: runs this Functions app locally without Core Tools. Settings come from the environment, then
+// local.settings.json `Values` for anything the environment does not set. Stops cleanly on SIGINT/SIGTERM.
+import { startHost, type LogSink } from './host.js';
+import { loadLocalSettings } from './settings.js';
+
+const log: LogSink = (level, fn, message) => {
+  const stream = level === 'error' || level === 'warning' ? process.stderr : process.stdout;
+  stream.write(`${new Date().toISOString()} [${level}] ${fn}: ${message}\n`);
+};
+
+async function main(): Promise<void> {
+  const settingsFile = loadLocalSettings();
+  // Imported after the settings are in place: the timer reads REFRESH_SCHEDULE when its module loads.
+  const [{ tokenOptions }, { healthOptions }, { refreshTimerOptions }] = await Promise.all([
+    import('../../functions/token.js'),
+    import('../../functions/health.js'),
+    import('../../functions/refresh-timer.js'),
+  ]);
+  const { getRuntime } = await import('../runtime.js');
+  try {
+    getRuntime();
+  } catch (err) {
+    log('error', 'host', `${(err as Error).message}\nThe functions will answer with this problem until the settings are fixed.`);
+  }
+  const port = Number(process.env.PORT ?? 7071);
+  const host = await startHost({
+    port,
+    host: process.env.HOST ?? '127.0.0.1',
+    http: [
+      { name: 'token', options: tokenOptions },
+      { name: 'health', options: healthOptions },
+    ],
+    timers: [{ name: 'refreshTokens', options: refreshTimerOptions }],
+    log,
+  });
+  log('information', 'host', `Settings: environment${settingsFile ? ` + ${settingsFile}` : ''}.`);
+  log('information', 'host', `token: [GET] ${host.url}/api/token/{profile?}`);
+  log('information', 'host', `health: [GET] ${host.url}/api/health`);
+  log('information', 'host', `refreshTokens: timer "${refreshTimerOptions.schedule}" (UTC); run now: curl -X POST ${host.url}/admin/functions/refreshTokens`);
+  const stop = (signal: string) => {
+    log('information', 'host', `${signal}: stopping.`);
+    host.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  log('error', 'host', err instanceof Error ? err.message : 'failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,169 @@
+// A small local stand-in for the Azure Functions host: serves the exported HTTP handlers under /api on node:http
+// with real HttpRequest/InvocationContext objects, runs timer handlers on their NCRONTAB schedule (UTC), and
+// invokes a timer on demand at POST /admin/functions/{name}, as Core Tools does. Function keys are not checked.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpRequest, InvocationContext, type HttpHandler, type HttpResponseInit, type Timer } from '@azure/functions';
+import { Cron } from 'croner';
+
+export interface HttpFunction {
+  readonly name: string;
+  readonly options: { readonly methods: readonly string[]; readonly route: string; readonly handler: HttpHandler };
+}
+
+export interface TimerFunction {
+  readonly name: string;
+  readonly options: { readonly schedule: string; readonly handler: (timer: Timer, ctx: InvocationContext) => Promise<void> };
+}
+
+export type LogSink = (level: string, functionName: string, message: string) => void;
+
+export interface HostOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly http: readonly HttpFunction[];
+  readonly timers: readonly TimerFunction[];
+  readonly log: LogSink;
+  /** false: do not schedule timers (they can still be invoked through /admin/functions/{name}). */
+  readonly schedule?: boolean;
+}
+
+export interface RunningHost {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+interface Route {
+  readonly fn: HttpFunction;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+/** Compiles an Azure Functions route template such as `token/{profile?}` into a matcher under /api. */
+export function compileRoute(fn: HttpFunction): Route {
+  const names: string[] = [];
+  const body = fn.options.route
+    .split('/')
+    .map((segment) => {
+      const m = /^\{(\w+)(\?)?(?::[^}]*)?\}$/.exec(segment);
+      if (!m) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+      names.push(m[1]!);
+      return m[2] ? '(?:/([^/]+))?' : '/([^/]+)';
+    })
+    .join('');
+  return { fn, pattern: new RegExp(`^/api${body}/?$`, 'i'), names };
+}
+
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const routes = options.http.map(compileRoute);
+  const server = createServer((req, res) => {
+    handle(req, res, routes, options).catch((err: unknown) => {
+      options.log('error', 'host', `Unhandled error: ${err instanceof Error ? err.name : 'unknown'}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  const crons = options.schedule === false ? [] : options.timers.map((t) => scheduleTimer(t, options.log));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    close: () => closeServer(server, crons),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, routes: readonly Route[], options: HostOptions): Promise<void> {
+  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+  const admin = /^\/admin\/functions\/([\w-]+)$/.exec(url.pathname);
+  if (admin && req.method === 'POST') {
+    const timer = options.timers.find((t) => t.name.toLowerCase() === admin[1]!.toLowerCase());
+    if (!timer) return void res.writeHead(404).end();
+    await drain(req);
+    res.writeHead(202).end();
+    await runTimer(timer, options.log);
+    return;
+  }
+  for (const route of routes) {
+    const m = route.pattern.exec(url.pathname);
+    if (!m) continue;
+    if (!route.fn.options.methods.includes(req.method ?? 'GET')) return void res.writeHead(405).end();
+    const params: Record<string, string> = {};
+    route.names.forEach((name, i) => {
+      const v = m[i + 1];
+      if (v !== undefined) params[name] = decodeURIComponent(v);
+    });
+    const body = await drain(req);
+    const request = new HttpRequest({
+      method: req.method ?? 'GET',
+      url: url.href,
+      headers: headersOf(req),
+      params,
+      ...(body.length > 0 && { body: { bytes: body } }),
+    });
+    const context = invocationContext(route.fn.name, options.log);
+    return send(res, await route.fn.options.handler(request, context));
+  }
+  res.writeHead(404).end();
+}
+
+function send(res: ServerResponse, out: HttpResponseInit): void {
+  const headers = new Headers(out.headers as HeadersInit | undefined);
+  let body: string | Uint8Array | undefined;
+  if (out.jsonBody !== undefined) {
+    body = JSON.stringify(out.jsonBody);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  } else if (typeof out.body === 'string' || out.body instanceof Uint8Array) {
+    body = out.body;
+  }
+  res.writeHead(out.status ?? 200, Object.fromEntries(headers));
+  res.end(body);
+}
+
+function invocationContext(functionName: string, log: LogSink): InvocationContext {
+  return new InvocationContext({
+    functionName,
+    invocationId: crypto.randomUUID(),
+    logHandler: (level, ...args) => log(level, functionName, args.map(String).join(' ')),
+  });
+}
+
+function scheduleTimer(timer: TimerFunction, log: LogSink): Cron {
+  return new Cron(timer.options.schedule, { timezone: 'Etc/UTC', protect: true }, () => runTimer(timer, log));
+}
+
+async function runTimer(timer: TimerFunction, log: LogSink): Promise<void> {
+  const now = new Date();
+  try {
+    await timer.options.handler(
+      { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: now.toISOString(), next: '', lastUpdated: now.toISOString() } },
+      invocationContext(timer.name, log),
+    );
+  } catch (err) {
+    log('error', timer.name, `Invocation failed: ${err instanceof Error ? err.message : 'unknown error'}`);
+  }
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+async function drain(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function closeServer(server: Server, crons: readonly Cron[]): Promise<void> {
+  crons.forEach((c) => c.stop());
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
