@@ -1,6 +1,6 @@
 // Decodes the Maskinporten client's private key from its Key Vault secret value (base64 or raw; JWK, JWKS, PEM)
 // into a non-extractable signing key. Errors never carry key material: no parser message or cause is passed on.
-import { createPrivateKey, type KeyObject, webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject, webcrypto } from 'node:crypto';
 import { KeyError } from './errors.js';
 
 export type SigningAlg = 'RS256' | 'RS384' | 'RS512';
@@ -61,13 +61,13 @@ export function keyText(value: string, o: DecodeOptions): string {
 }
 
 function looksLikeKeyText(s: string): boolean {
-  return s.startsWith('{') || s.startsWith('-----BEGIN');
+  return s.startsWith('{') || s.startsWith('[') || s.startsWith('-----BEGIN');
 }
 
 /** Decodes and imports the key once; the result can sign but never be exported. */
 export async function decodeKey(value: string, o: DecodeOptions): Promise<SigningKey> {
   const text = keyText(value, o);
-  const { keyObject, kid: ownKid, alg } = text.startsWith('{') ? fromJson(text, o) : fromPem(text, o);
+  const { keyObject, kid: ownKid, alg } = text.startsWith('-----BEGIN') ? fromPem(text, o) : fromJson(text, o);
   const kid = o.kid ?? ownKid;
   if (kid === undefined) {
     throw new KeyError(
@@ -89,9 +89,24 @@ export async function decodeKey(value: string, o: DecodeOptions): Promise<Signin
   if (o.kid !== undefined && ownKid !== undefined && o.kid !== ownKid) {
     warnings.push(`MASKINPORTEN_KID "${o.kid}" differs from the key's own kid "${ownKid}"; the setting wins.`);
   }
+  assertConsistent(keyObject, o);
   const jwk = keyObject.export({ format: 'jwk' });
   const key = await webcrypto.subtle.importKey('jwk', jwk, { name: 'RSASSA-PKCS1-v1_5', hash: HASH[alg] }, false, ['sign']);
   return Object.freeze({ key, kid, alg, bits, warnings: Object.freeze(warnings) });
+}
+
+/** A key whose members do not belong together would only fail later at Maskinporten (MP-124): test it now. */
+function assertConsistent(keyObject: KeyObject, o: DecodeOptions): void {
+  const probe = Buffer.from('maskinporten-broker key self-test');
+  let ok = false;
+  try {
+    ok = verify('sha256', probe, createPublicKey(keyObject), sign('sha256', probe, keyObject));
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new KeyError('KEY_UNPARSABLE', `The key in "${o.secretName}" is inconsistent (its parts do not belong together): export the private key again.`);
+  }
 }
 
 function fromJson(text: string, o: DecodeOptions): { keyObject: KeyObject; kid?: string; alg: SigningAlg } {

@@ -1,0 +1,147 @@
+// parseConfig: defaults, overrides, named profiles, and every bad setting reported together by name.
+import { describe, expect, test } from '@jest/globals';
+import { parseConfig } from '../../shared/config.js';
+import { ConfigError } from '../../shared/errors.js';
+
+const base = {
+  KEY_VAULT_URL: 'https://kv-test.vault.azure.net/',
+  MASKINPORTEN_CLIENT_ID: '2f1b8a4c-0000-4000-8000-000000000001',
+  MASKINPORTEN_SCOPES: 'altinn:serviceowner',
+  MASKINPORTEN_KEY_SECRET: 'maskinporten-key',
+};
+
+function problemsOf(env: Record<string, string>): Record<string, string> {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return Object.fromEntries((err as ConfigError).problems.map((p) => [p.setting, p.message]));
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  test('minimal settings get the documented defaults for the test environment', () => {
+    const c = parseConfig(base);
+    expect(c).toMatchObject({
+      keyVaultUrl: 'https://kv-test.vault.azure.net',
+      localVault: false,
+      environment: 'test',
+      issuer: 'https://test.maskinporten.no/',
+      tokenUrl: 'https://test.maskinporten.no/token',
+      altinnUrl: 'https://platform.tt02.altinn.no',
+      refreshSchedule: '0 */5 * * * *',
+    });
+    expect(c.profiles).toHaveLength(1);
+    expect(c.profiles[0]).toMatchObject({ name: 'default', tokenSecret: 'altinn-token', altinnExchange: true, scopes: ['altinn:serviceowner'] });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  test('prod picks the production issuer and Altinn platform', () => {
+    const c = parseConfig({ ...base, MASKINPORTEN_ENV: 'PROD' });
+    expect(c.issuer).toBe('https://maskinporten.no/');
+    expect(c.tokenUrl).toBe('https://maskinporten.no/token');
+    expect(c.altinnUrl).toBe('https://platform.altinn.no');
+  });
+
+  test('issuer override gains a trailing slash and derives the token endpoint; ALTINN_URL loses its slash', () => {
+    const c = parseConfig({ ...base, MASKINPORTEN_ISSUER: 'http://127.0.0.1:4000', ALTINN_URL: 'http://localhost:4001/' });
+    expect(c.issuer).toBe('http://127.0.0.1:4000/');
+    expect(c.tokenUrl).toBe('http://127.0.0.1:4000/token');
+    expect(c.altinnUrl).toBe('http://localhost:4001');
+    expect(parseConfig({ ...base, MASKINPORTEN_ISSUER: 'https://mp.example/', MASKINPORTEN_TOKEN_URL: 'https://mp.example/oauth/token' }).tokenUrl).toBe(
+      'https://mp.example/oauth/token',
+    );
+  });
+
+  test('a loopback http vault is the local simulator; https is not', () => {
+    expect(parseConfig({ ...base, KEY_VAULT_URL: 'http://127.0.0.1:8443' }).localVault).toBe(true);
+    expect(parseConfig({ ...base, KEY_VAULT_URL: 'http://localhost:8443' }).localVault).toBe(true);
+    expect(parseConfig({ ...base, KEY_VAULT_URL: 'https://localhost:8443' }).localVault).toBe(false);
+  });
+
+  test('scopes may be separated by spaces and commas', () => {
+    expect(parseConfig({ ...base, MASKINPORTEN_SCOPES: ' a:b,c:d  e:f,a:b ' }).profiles[0]!.scopes).toEqual(['a:b', 'c:d', 'e:f']);
+  });
+
+  test('every missing required setting is named, all at once', () => {
+    const problems = problemsOf({});
+    expect(Object.keys(problems).sort()).toEqual(['KEY_VAULT_URL', 'MASKINPORTEN_CLIENT_ID', 'MASKINPORTEN_KEY_SECRET', 'MASKINPORTEN_SCOPES']);
+    expect(problems.MASKINPORTEN_KEY_SECRET).toMatch(/base64-encoded private key/);
+  });
+
+  test('bad values are each reported with the setting name and the fix', () => {
+    const problems = problemsOf({
+      ...base,
+      KEY_VAULT_URL: 'http://kv.example.com',
+      MASKINPORTEN_ENV: 'staging',
+      MASKINPORTEN_ISSUER: 'not a url',
+      ALTINN_URL: 'ftp://altinn.example',
+      REFRESH_SCHEDULE: '*/5 * * * *',
+      HTTP_TIMEOUT_MS: 'soon',
+      REFRESH_BEFORE_EXPIRY_SECONDS: '-1',
+      MASKINPORTEN_CONSUMER_ORG: '12345',
+      MASKINPORTEN_RESOURCE: 'not-a-uri',
+      ALTINN_SYSTEMUSER_EXTERNAL_REF: 'ref-1',
+      ALTINN_EXCHANGE: 'maybe',
+      MASKINPORTEN_KID: 'has space',
+    });
+    expect(problems).toEqual({
+      KEY_VAULT_URL: expect.stringMatching(/https/),
+      MASKINPORTEN_ENV: expect.stringMatching(/"test" or "prod"/),
+      MASKINPORTEN_ISSUER: expect.stringMatching(/not a valid URL/),
+      ALTINN_URL: expect.stringMatching(/https/),
+      REFRESH_SCHEDULE: expect.stringMatching(/6-field NCRONTAB/),
+      HTTP_TIMEOUT_MS: expect.stringMatching(/whole number/),
+      REFRESH_BEFORE_EXPIRY_SECONDS: expect.stringMatching(/whole number/),
+      MASKINPORTEN_CONSUMER_ORG: expect.stringMatching(/9-digit/),
+      MASKINPORTEN_RESOURCE: expect.stringMatching(/absolute URIs/),
+      ALTINN_SYSTEMUSER_EXTERNAL_REF: expect.stringMatching(/ALTINN_SYSTEMUSER_ORG/),
+      ALTINN_EXCHANGE: expect.stringMatching(/true or false/),
+      MASKINPORTEN_KID: expect.stringMatching(/spaces/),
+    });
+  });
+
+  test('an invalid six-field schedule and bad secret names are rejected', () => {
+    expect(problemsOf({ ...base, REFRESH_SCHEDULE: '0 */5 * * * mondays' }).REFRESH_SCHEDULE).toMatch(/not a valid NCRONTAB/);
+    expect(problemsOf({ ...base, TOKEN_SECRET: 'altinn_token' }).TOKEN_SECRET).toMatch(/secret name/);
+    expect(problemsOf({ ...base, TOKEN_SECRET: 'maskinporten-key' }).TOKEN_SECRET).toMatch(/overwrite the private key/);
+    expect(problemsOf({ ...base, MASKINPORTEN_KEY_SECRET: '1key' }).MASKINPORTEN_KEY_SECRET).toMatch(/secret name/);
+  });
+
+  test('system user org gets the 0192: prefix; consumer_org stays 9 digits', () => {
+    const p = parseConfig({ ...base, ALTINN_SYSTEMUSER_ORG: '310000001', ALTINN_SYSTEMUSER_EXTERNAL_REF: 'ref', MASKINPORTEN_CONSUMER_ORG: '0192:310000002' })
+      .profiles[0]!;
+    expect(p.systemUser).toEqual({ orgId: '0192:310000001', externalRef: 'ref' });
+    expect(p.consumerOrg).toBe('310000002');
+  });
+
+  test('named profiles inherit client, key and kid from the default profile and get their own token secret', () => {
+    const c = parseConfig({
+      ...base,
+      MASKINPORTEN_KID: 'org-TEST.1',
+      PROFILE__Skatt__MASKINPORTEN_SCOPES: 'skatteetaten:x',
+      PROFILE__raw__MASKINPORTEN_SCOPES: 'a:b',
+      PROFILE__raw__ALTINN_EXCHANGE: 'false',
+      PROFILE__raw__MASKINPORTEN_CLIENT_ID: 'other-client',
+    });
+    expect(c.profiles.map((p) => p.name)).toEqual(['default', 'raw', 'skatt']);
+    expect(c.profiles[1]).toMatchObject({ clientId: 'other-client', altinnExchange: false, tokenSecret: 'altinn-token-raw', kid: 'org-TEST.1' });
+    expect(c.profiles[2]).toMatchObject({ clientId: base.MASKINPORTEN_CLIENT_ID, keySecret: 'maskinporten-key', tokenSecret: 'altinn-token-skatt' });
+  });
+
+  test('a misspelt profile setting, a bad profile name and a shared token secret are named', () => {
+    const problems = problemsOf({
+      ...base,
+      PROFILE__a__MASKINPORTEN_SCOPE: 'x',
+      'PROFILE__b c__MASKINPORTEN_SCOPES': 'x',
+      PROFILE__c__TOKEN_SECRET: 'altinn-token',
+      PROFILE__c__MASKINPORTEN_SCOPES: 'x',
+      PROFILE__d__TOKEN_SECRET: 'altinn-token-d',
+    });
+    expect(problems['PROFILE__a__MASKINPORTEN_SCOPE']).toMatch(/not a profile setting/);
+    expect(problems['PROFILE__b c__MASKINPORTEN_SCOPES']).toMatch(/invalid profile/);
+    expect(problems['PROFILE__c__TOKEN_SECRET']).toMatch(/already used by profile "default"/);
+    expect(problems['PROFILE__d__MASKINPORTEN_SCOPES']).toMatch(/is required/);
+  });
+});
