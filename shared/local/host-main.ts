@@ -39,7 +39,13 @@ async function main(): Promise<void> {
   log('information', 'host', `refreshTokens: timer "${refreshTimerOptions.schedule}" (UTC); run now: curl -X POST ${host.url}/admin/functions/refreshTokens`);
   const stop = (signal: string) => {
     log('information', 'host', `${signal}: stopping.`);
-    host.close().then(() => process.exit(0), () => process.exit(1));
+    host.close().then(
+      () => {
+        log('information', 'host', 'stopped.');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -3,8 +3,11 @@
 // invokes a timer on demand at POST /admin/functions/{name}, as Core Tools does. Function keys are not checked.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpRequest, InvocationContext, type HttpHandler, type HttpResponseInit, type Timer } from '@azure/functions';
+import azureFunctions, { type HttpHandler, type HttpResponseInit, type InvocationContext, type Timer } from '@azure/functions';
 import { Cron } from 'croner';
+
+// @azure/functions is CommonJS: these classes are not named exports under Node's ESM loader.
+const { HttpRequest, InvocationContext: Context } = azureFunctions;
 
 export interface HttpFunction {
   readonly name: string;
@@ -125,7 +128,7 @@ function send(res: ServerResponse, out: HttpResponseInit): void {
 }
 
 function invocationContext(functionName: string, log: LogSink): InvocationContext {
-  return new InvocationContext({
+  return new Context({
     functionName,
     invocationId: crypto.randomUUID(),
     logHandler: (level, ...args) => log(level, functionName, args.map(String).join(' ')),
