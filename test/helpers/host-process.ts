@@ -13,10 +13,11 @@ export interface HostProcess {
   alive(): boolean;
 }
 
+/** `env` is the host's whole environment (plus PATH and HOME); PORT defaults to 0, a free port. */
 export async function startHostProcess(env: Record<string, string>, cwd = process.cwd()): Promise<HostProcess> {
   const child = spawn('npm', ['run', '--silent', 'host'], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: '0' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -1,0 +1,93 @@
+// `npm start`: the whole flow on this machine in seconds, no Azure account, no internet. Starts the Maskinporten,
+// Altinn and Key Vault simulators, generates a client key and stores it base64-encoded in the simulated vault,
+// starts the local Functions host against them, runs a refresh and shows what happened. `--once` exits after that.
+import { decodeJwt } from 'jose';
+import { generateClientKey } from '../../shared/keygen.js';
+import { startHostProcess } from '../helpers/host-process.js';
+import { startAllSims } from '../sim/index.js';
+
+const once = process.argv.includes('--once');
+const step = (n: number, text: string) => console.log(`\n${n}. ${text}`);
+const detail = (text: string) => console.log(`   ${text}`);
+
+async function main(): Promise<void> {
+  console.log('Maskinporten/Altinn token broker: local demo (simulated Maskinporten, Altinn and Key Vault on 127.0.0.1)');
+
+  step(1, 'Starting the simulators');
+  const sims = await startAllSims();
+  detail(`Maskinporten  ${sims.maskinporten.issuer}  (token endpoint ${sims.maskinporten.tokenEndpoint})`);
+  detail(`Altinn        ${sims.altinn.url}`);
+  detail(`Key Vault     ${sims.keyVault.url}`);
+
+  step(2, 'Generating a client key and registering it, as in the Maskinporten self-service portal');
+  const clientId = crypto.randomUUID();
+  const key = generateClientKey('demo', 'test');
+  sims.maskinporten.addClient({ clientId, scopes: ['altinn:serviceowner'], keys: [key.publicJwk as never], orgNo: '991825827' });
+  detail(`client id ${clientId}, scope altinn:serviceowner, public key kid ${key.kid}`);
+
+  step(3, 'Storing the private key base64-encoded in the (simulated) Key Vault');
+  const keyVersion = sims.keyVault.setSecret('maskinporten-key', key.base64, { contentType: 'application/jwk+json;base64' });
+  detail(`secret "maskinporten-key" version ${keyVersion}`);
+
+  step(4, 'Starting the Functions app in the local host (npm run host) with these settings');
+  const settings = {
+    KEY_VAULT_URL: sims.keyVault.url,
+    MASKINPORTEN_CLIENT_ID: clientId,
+    MASKINPORTEN_SCOPES: 'altinn:serviceowner',
+    MASKINPORTEN_KEY_SECRET: 'maskinporten-key',
+    MASKINPORTEN_ISSUER: sims.maskinporten.issuer,
+    ALTINN_URL: sims.altinn.url,
+    TOKEN_SECRET: 'altinn-token',
+  };
+  for (const [k, v] of Object.entries(settings)) detail(`${k}=${v}`);
+  const port = process.env.PORT ?? '7071';
+  const host = await startHostProcess({ ...settings, PORT: port }).catch(() => {
+    detail(`port ${port} is taken; using a free one`);
+    return startHostProcess(settings);
+  });
+  detail(`listening on ${host.url}`);
+
+  const stop = async (code: number) => {
+    await host.stop();
+    await sims.close();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  step(5, 'Running the refresh timer once (POST /admin/functions/refreshTokens)');
+  await fetch(`${host.url}/admin/functions/refreshTokens`, { method: 'POST' });
+  type Health = { status?: string; profiles?: Array<{ lastRefresh?: { outcome: string; error?: string }; tokenExpiresAt?: string }> };
+  let health: Health = {};
+  for (let i = 0; i < 100 && !health.profiles?.[0]?.lastRefresh; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    health = (await (await fetch(`${host.url}/api/health`)).json()) as Health;
+  }
+  const last = health.profiles?.[0]?.lastRefresh;
+  if (last?.outcome !== 'refreshed') {
+    detail(`refresh did not succeed: ${last?.outcome ?? 'no answer'} ${last?.error ?? ''}`);
+    detail(host.output());
+    return stop(1);
+  }
+  for (const line of host.output().split('\n').filter((l) => l.includes('] refreshTokens:'))) detail(`host: ${line.replace(/^\S+ /, '')}`);
+  const grant = sims.maskinporten.requests.find((r) => r.ok);
+  detail(`Maskinporten accepted the signed grant: ${JSON.stringify(grant?.header)} ${JSON.stringify(grant?.claims)}`);
+  detail(`Altinn exchanged the Maskinporten token (${sims.altinn.exchanges} exchange)`);
+  const stored = sims.keyVault.getSecret('altinn-token')!;
+  detail(`Key Vault secret "altinn-token" version ${stored.version}, contentType ${stored.contentType}, exp ${new Date(stored.attributes.exp! * 1000).toISOString()}`);
+  const claims = decodeJwt(stored.value);
+  detail(`token claims (the token itself is not printed): ${JSON.stringify({ iss: claims.iss, client_id: claims.client_id, scope: claims.scope, 'urn:altinn:orgNumber': claims['urn:altinn:orgNumber'], exp: claims.exp })}`);
+
+  step(6, 'Fetching it over HTTP as another service would');
+  const res = await fetch(`${host.url}/api/token`);
+  const body = (await res.json()) as { access_token: string; expires_in: number; expires_at: string };
+  detail(`GET /api/token -> ${res.status}, expires_in ${body.expires_in} s, same token as in Key Vault: ${body.access_token === stored.value}`);
+  console.log(`\nTry it yourself:\n   curl -s ${host.url}/api/token\n   curl -s ${host.url}/api/health\n   curl -s -X POST ${host.url}/admin/functions/refreshTokens`);
+  if (once) return stop(0);
+  console.log('\nThe broker keeps running with its timer; press Ctrl+C to stop.');
+}
+
+main().catch((err: unknown) => {
+  console.error(`Demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
