@@ -1,0 +1,410 @@
+// Runs every policy rule (bicep-policy.ts) over infra/ and shows that each rule fails on a deliberately bad
+// snippet: a good snippet passes, and a one-line change to it produces the expected violation.
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import {
+  RULES,
+  type Rule,
+  appInsightsRule,
+  appSettingsNoSecretsRule,
+  easyAuthRule,
+  flexNodeRule,
+  hostStorageByIdentityRule,
+  keyVaultRule,
+  outputsUpperSnakeRule,
+  paramsDescribedRule,
+  roleAssignmentRule,
+  siteRule,
+  storageRule,
+} from './bicep-policy.js';
+import { type BicepFile, loadBicepFiles, parseBicep, syntaxProblems } from './bicep-tree.js';
+
+/** Parses snippets (asserting they are valid syntax, so a violation is never a parse artefact) and runs one rule. */
+async function run(rule: Rule, ...sources: (string | [path: string, source: string])[]) {
+  const files: BicepFile[] = [];
+  for (const s of sources) {
+    const [path, source] = typeof s === 'string' ? ['snippet.bicep', s] : s;
+    const file = await parseBicep(source, path);
+    expect(syntaxProblems(file)).toEqual([]);
+    files.push(file);
+  }
+  const result = rule.check(files);
+  return { ...result, messages: result.violations.map((v) => v.message) };
+}
+
+/** `good` with exactly one occurrence of `from` replaced by `to` (so each bad snippet differs by one change). */
+function variant(good: string, from: string, to: string): string {
+  expect(good.split(from).length - 1).toBe(1);
+  return good.replace(from, to);
+}
+
+async function expectViolation(rule: Rule, source: string, message: string | RegExp) {
+  const { messages } = await run(rule, source);
+  expect(messages).toEqual(expect.arrayContaining([typeof message === 'string' ? expect.stringContaining(message) : expect.stringMatching(message)]));
+}
+
+describe('infra/ satisfies every policy rule', () => {
+  let files: BicepFile[];
+  beforeAll(async () => {
+    files = await loadBicepFiles('infra');
+  });
+
+  test.each(RULES.map((r) => [r.id, r] as const))('%s', (_id, rule) => {
+    const result = rule.check(files);
+    expect(result.violations).toEqual([]);
+    expect(result.checked).toBeGreaterThan(0); // the rule found something to check
+  });
+});
+
+// ------------------------------------------------------------------ Key Vault
+
+const VAULT = `
+resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: 'kv-x'
+  location: 'norwayeast'
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    enablePurgeProtection: true
+  }
+}
+`;
+
+describe(keyVaultRule.id, () => {
+  test('passes a vault with RBAC, soft delete and purge protection', async () => {
+    expect(await run(keyVaultRule, VAULT)).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails with RBAC off (access policies)', () =>
+    expectViolation(keyVaultRule, variant(VAULT, 'enableRbacAuthorization: true', 'enableRbacAuthorization: false'), 'enableRbacAuthorization is false'));
+  test('fails without purge protection', () =>
+    expectViolation(keyVaultRule, variant(VAULT, '    enablePurgeProtection: true\n', ''), 'enablePurgeProtection is not set'));
+  test('fails with soft delete off', () =>
+    expectViolation(keyVaultRule, variant(VAULT, 'enableSoftDelete: true', 'enableSoftDelete: false'), 'enableSoftDelete is false'));
+  test('fails when a parameter could switch purge protection off', () =>
+    expectViolation(
+      keyVaultRule,
+      `@description('x')\nparam purge bool = true\n${variant(VAULT, 'enablePurgeProtection: true', 'enablePurgeProtection: purge')}`,
+      'enablePurgeProtection must be the literal true',
+    ));
+  test('fails with access policies', () =>
+    expectViolation(keyVaultRule, variant(VAULT, 'enableSoftDelete: true', 'enableSoftDelete: true\n    accessPolicies: []'), 'access policies'));
+  test('does not judge an existing vault (only vaults it creates)', async () => {
+    expect(await run(keyVaultRule, "resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {\n  name: 'kv'\n}\n")).toMatchObject({ violations: [], checked: 0 });
+  });
+});
+
+// ------------------------------------------------------------------ storage
+
+const STORAGE = `
+resource st 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: 'stx'
+  location: 'norwayeast'
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    allowSharedKeyAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    allowBlobPublicAccess: false
+  }
+}
+`;
+
+describe(storageRule.id, () => {
+  test('passes a storage account reached by identity only', async () => {
+    expect(await run(storageRule, STORAGE)).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails with shared key access on', () =>
+    expectViolation(storageRule, variant(STORAGE, 'allowSharedKeyAccess: false', 'allowSharedKeyAccess: true'), 'allowSharedKeyAccess is true'));
+  test('fails without allowSharedKeyAccess (the default is on)', () =>
+    expectViolation(storageRule, variant(STORAGE, '    allowSharedKeyAccess: false\n', ''), 'allowSharedKeyAccess is not set'));
+  test('fails with TLS 1.0', () =>
+    expectViolation(storageRule, variant(STORAGE, "'TLS1_2'", "'TLS1_0'"), 'minimumTlsVersion is "TLS1_0"'));
+  test('fails with public blob access', () =>
+    expectViolation(storageRule, variant(STORAGE, 'allowBlobPublicAccess: false', 'allowBlobPublicAccess: true'), 'allowBlobPublicAccess is true'));
+});
+
+// ------------------------------------------------------------------ site, plan, settings
+
+const KV_URL_SETTING = "{ name: 'KEY_VAULT_URL', value: 'https://kv-x.vault.azure.net' }";
+const SITE = `
+var credential = 'managedidentity'
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan'
+  location: 'norwayeast'
+  sku: { tier: 'FlexConsumption', name: 'FC1' }
+  properties: { reserved: true }
+}
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: 'func'
+  location: 'norwayeast'
+  kind: 'functionapp,linux'
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      appSettings: [
+        { name: 'AzureWebJobsStorage__accountName', value: 'stx' }
+        { name: 'AzureWebJobsStorage__credential', value: credential }
+        { name: 'AzureWebJobsStorage__clientId', value: '00000000-0000-0000-0000-000000000001' }
+        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appi.properties.ConnectionString }
+        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=00000000-0000-0000-0000-000000000001;Authorization=AAD' }
+        ${KV_URL_SETTING}
+      ]
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: { type: 'blobContainer', value: 'https://stx.blob.core.windows.net/pkg', authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: 'id' } }
+      }
+      runtime: { name: 'node', version: '22' }
+    }
+  }
+}
+resource appi 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: 'appi'
+}
+resource ftp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: { allow: false }
+}
+resource scm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: { allow: false }
+}
+`;
+const withSetting = (setting: string, prefix = ''): string => prefix + variant(SITE, KV_URL_SETTING, setting);
+
+describe(siteRule.id, () => {
+  test('passes an HTTPS-only, TLS 1.2, FTP-off site', async () => {
+    expect(await run(siteRule, SITE)).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails when HTTPS is not enforced', () => expectViolation(siteRule, variant(SITE, 'httpsOnly: true', 'httpsOnly: false'), 'httpsOnly is false'));
+  test('fails without httpsOnly', () => expectViolation(siteRule, variant(SITE, '    httpsOnly: true\n', ''), 'httpsOnly is not set'));
+  test('fails with TLS 1.0', () => expectViolation(siteRule, variant(SITE, "minTlsVersion: '1.2'", "minTlsVersion: '1.0'"), 'minTlsVersion is "1.0"'));
+  test('fails with FTP allowed', () => expectViolation(siteRule, variant(SITE, "ftpsState: 'Disabled'", "ftpsState: 'AllAllowed'"), 'ftpsState is "AllAllowed"'));
+  test('fails with SCM basic-auth publishing allowed', () =>
+    expectViolation(siteRule, variant(SITE, "name: 'scm'\n  properties: { allow: false }", "name: 'scm'\n  properties: { allow: true }"), "basic-auth publishing 'scm' must have allow: false"));
+  test('fails without an FTP publishing policy', () =>
+    expectViolation(siteRule, variant(SITE, "name: 'ftp'", "name: 'other'"), "no basicPublishingCredentialsPolicies 'ftp'"));
+});
+
+describe(flexNodeRule.id, () => {
+  test('passes Flex Consumption FC1 with node 22', async () => {
+    expect(await run(flexNodeRule, SITE)).toMatchObject({ violations: [], checked: 2 });
+  });
+  test('fails on node 20', () => expectViolation(flexNodeRule, variant(SITE, "version: '22'", "version: '20'"), 'runtime.version is "20"'));
+  test('fails on another runtime', () => expectViolation(flexNodeRule, variant(SITE, "name: 'node'", "name: 'python'"), 'runtime.name is "python"'));
+  test('fails on the legacy Consumption plan', () =>
+    expectViolation(flexNodeRule, variant(SITE, "{ tier: 'FlexConsumption', name: 'FC1' }", "{ tier: 'Dynamic', name: 'Y1' }"), 'sku.tier is "Dynamic"'));
+  test('fails with a legacy setting Flex does not support', () =>
+    expectViolation(flexNodeRule, withSetting("{ name: 'FUNCTIONS_WORKER_RUNTIME', value: 'node' }"), 'FUNCTIONS_WORKER_RUNTIME is not supported'));
+});
+
+describe(appSettingsNoSecretsRule.id, () => {
+  test('passes identity-based settings and the Entra-only App Insights connection string', async () => {
+    expect(await run(appSettingsNoSecretsRule, SITE)).toMatchObject({ violations: [], checked: 6 });
+  });
+  test.each([
+    ['a storage connection string', "{ name: 'STORAGE', value: 'DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc' }", 'secret-looking text'],
+    ['a SAS', "{ name: 'BLOB_URL', value: 'https://x.blob.core.windows.net/c?sv=2022&SharedAccessSignature=x' }", 'secret-looking text'],
+    ['an instrumentation key', "{ name: 'TELEMETRY', value: 'InstrumentationKey=0000' }", 'secret-looking text'],
+    ['a password', "{ name: 'DB', value: 'Server=x;password=hunter2' }", 'secret-looking text'],
+    ['listKeys() on a resource', "{ name: 'STORAGE_KEY_VALUE', value: st.listKeys().keys[0].value }", 'calls listKeys()'],
+    ['the listKeys() function', "{ name: 'STORAGE_KEY_VALUE', value: listKeys(st.id, '2023-05-01').keys[0].value }", 'calls listKeys()'],
+    ['a key property', "{ name: 'SEARCH', value: search.properties.primaryKey }", 'reads .primaryKey'],
+    ['a connection-string name', "{ name: 'AzureWebJobsStorage', value: 'x' }", 'looks like a secret or connection string'],
+    ['a password name', "{ name: 'DB_PASSWORD', value: 'x' }", 'looks like a secret or connection string'],
+  ])('fails on %s', (_what, setting, message) => expectViolation(appSettingsNoSecretsRule, withSetting(setting), message));
+  test('fails on a @secure() parameter', () =>
+    expectViolation(appSettingsNoSecretsRule, withSetting("{ name: 'TOKEN', value: token }", "@secure()\n@description('x')\nparam token string\n"), '@secure() parameter token'));
+  test('fails on the App Insights connection string without Entra ingestion', () =>
+    expectViolation(appSettingsNoSecretsRule, variant(SITE, 'Authorization=AAD', 'Authorization=None'), 'instrumentation key would be a credential'));
+  test('follows a module parameter back to the caller', async () => {
+    const main: [string, string] = ['infra/main.bicep', "module app 'modules/app.bicep' = {\n  name: 'app'\n  params: {\n    storageKey: st.listKeys().keys[0].value\n  }\n}\n"];
+    const app: [string, string] = ['infra/modules/app.bicep', withSetting("{ name: 'STORAGE_SETTING', value: storageKey }", "@description('x')\nparam storageKey string\n")];
+    expect((await run(appSettingsNoSecretsRule, main, app)).messages).toEqual(expect.arrayContaining([expect.stringContaining('calls listKeys()')]));
+  });
+  test('fails when app settings come from somewhere it cannot follow', () =>
+    expectViolation(
+      appSettingsNoSecretsRule,
+      `@description('x')\nparam externalSettings array\n${variant(SITE, 'appSettings: [', 'appSettings: externalSettings\n      unused: [')}`,
+      'cannot be checked: parameter externalSettings is not passed by any module call',
+    ));
+});
+
+describe(hostStorageByIdentityRule.id, () => {
+  test('passes AzureWebJobsStorage__* with managedidentity and identity-based deployment storage', async () => {
+    expect(await run(hostStorageByIdentityRule, SITE)).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails without AzureWebJobsStorage__credential', () =>
+    expectViolation(hostStorageByIdentityRule, variant(SITE, "        { name: 'AzureWebJobsStorage__credential', value: credential }\n", ''), 'AzureWebJobsStorage__credential is missing'));
+  test('fails with another credential', () =>
+    expectViolation(hostStorageByIdentityRule, variant(SITE, "var credential = 'managedidentity'", "var credential = 'connectionstring'"), "must be 'managedidentity'"));
+  test('fails with connection-string deployment storage', () =>
+    expectViolation(hostStorageByIdentityRule, variant(SITE, "authentication: { type: 'UserAssignedIdentity'", "authentication: { type: 'StorageAccountConnectionString'"), 'must authenticate with a managed identity'));
+});
+
+// ------------------------------------------------------------------ App Insights
+
+const APPI = `
+resource appi 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi'
+  location: 'norwayeast'
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: log.id
+    DisableLocalAuth: true
+  }
+}
+`;
+
+describe(appInsightsRule.id, () => {
+  test('passes workspace-based App Insights with local auth disabled', async () => {
+    expect(await run(appInsightsRule, APPI)).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails with local (key) auth enabled', () =>
+    expectViolation(appInsightsRule, variant(APPI, 'DisableLocalAuth: true', 'DisableLocalAuth: false'), 'DisableLocalAuth is false'));
+  test('fails without DisableLocalAuth (the key then works)', () =>
+    expectViolation(appInsightsRule, variant(APPI, '    DisableLocalAuth: true\n', ''), 'DisableLocalAuth is not set'));
+  test('fails for classic (non-workspace) App Insights', () =>
+    expectViolation(appInsightsRule, variant(APPI, '    WorkspaceResourceId: log.id\n', ''), 'WorkspaceResourceId is not set'));
+});
+
+// ------------------------------------------------------------------ role assignments
+
+const ROLE = `
+// Key Vault Secrets Officer: the broker writes the token secret.
+var officerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: 'kv-x'
+}
+resource st 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: 'stx'
+}
+resource ra 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(kv.id, 'p', officerRoleId)
+  scope: kv
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', officerRoleId)
+    principalId: 'p'
+    principalType: 'ServicePrincipal'
+  }
+}
+`;
+
+describe(roleAssignmentRule.id, () => {
+  test('passes Secrets Officer, from a commented variable, scoped to the vault', async () => {
+    expect(await run(roleAssignmentRule, ROLE)).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails when scoped to the resource group', () =>
+    expectViolation(roleAssignmentRule, variant(ROLE, 'scope: kv', 'scope: resourceGroup()'), 'scope resourceGroup() is too broad'));
+  test('fails when scoped to the subscription', () =>
+    expectViolation(roleAssignmentRule, variant(ROLE, 'scope: kv', 'scope: subscription()'), 'scope subscription() is too broad'));
+  test('fails without a scope (the deployment\'s resource group)', () =>
+    expectViolation(roleAssignmentRule, variant(ROLE, '  scope: kv\n', ''), 'no scope'));
+  test('fails when a vault role is scoped to another kind of resource', () =>
+    expectViolation(roleAssignmentRule, variant(ROLE, 'scope: kv', 'scope: st'), 'Key Vault Secrets Officer is scoped to Microsoft.Storage/storageAccounts'));
+  test('fails on an undocumented role (Owner)', () =>
+    expectViolation(roleAssignmentRule, variant(ROLE, 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7', '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'), 'not one of the documented roles'));
+  test('fails on an inline role id', () =>
+    expectViolation(
+      roleAssignmentRule,
+      variant(ROLE, "'Microsoft.Authorization/roleDefinitions', officerRoleId)", "'Microsoft.Authorization/roleDefinitions', 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7')"),
+      'is inline',
+    ));
+  test('fails on a role id variable without a comment', () =>
+    expectViolation(roleAssignmentRule, variant(ROLE, '// Key Vault Secrets Officer: the broker writes the token secret.\n', ''), 'has no comment'));
+  test('fails on a role id taken from a parameter', () =>
+    expectViolation(
+      roleAssignmentRule,
+      `@description('x')\nparam roleId string\n${variant(ROLE, "'Microsoft.Authorization/roleDefinitions', officerRoleId)", "'Microsoft.Authorization/roleDefinitions', roleId)")}`,
+      'comes from parameter roleId',
+    ));
+});
+
+// ------------------------------------------------------------------ Easy Auth
+
+const AUTH = `
+resource site 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: 'func'
+}
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: [ '/api/health' ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: { clientId: 'c' }
+        validation: {
+          allowedAudiences: [ 'api://c' ]
+          defaultAuthorizationPolicy: {
+            allowedApplications: [ 'a' ]
+            allowedPrincipals: { identities: [ 'o' ] }
+          }
+        }
+      }
+    }
+  }
+}
+`;
+
+describe(easyAuthRule.id, () => {
+  test('passes Entra ID auth that returns 401 and allows only listed callers', async () => {
+    expect(await run(easyAuthRule, AUTH)).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails when anonymous callers are let through', () =>
+    expectViolation(easyAuthRule, variant(AUTH, "'Return401'", "'AllowAnonymous'"), 'unauthenticatedClientAction is "AllowAnonymous"'));
+  test('fails when anonymous callers are redirected to a login page', () =>
+    expectViolation(easyAuthRule, variant(AUTH, "'Return401'", "'RedirectToLoginPage'"), 'unauthenticatedClientAction is "RedirectToLoginPage"'));
+  test('fails when authentication is not required', () =>
+    expectViolation(easyAuthRule, variant(AUTH, 'requireAuthentication: true', 'requireAuthentication: false'), 'requireAuthentication is false'));
+  test('fails without an allowed-applications list', () =>
+    expectViolation(easyAuthRule, variant(AUTH, "            allowedApplications: [ 'a' ]\n", ''), 'allowedApplications is not set'));
+  test('fails with an empty identities list', () =>
+    expectViolation(easyAuthRule, variant(AUTH, "identities: [ 'o' ]", 'identities: []'), 'identities is an empty list'));
+  test('fails when the token endpoint is excluded from auth', () =>
+    expectViolation(easyAuthRule, variant(AUTH, "[ '/api/health' ]", "[ '/api/health', '/api/token' ]"), "excluded path '/api/token'"));
+  test('also checks the nested form (resource auth \'config\' inside the site)', async () => {
+    const nested = "resource site 'Microsoft.Web/sites@2024-04-01' = {\n  name: 'func'\n  resource auth 'config' = {\n    name: 'authsettingsV2'\n    properties: {\n      globalValidation: {\n        unauthenticatedClientAction: 'AllowAnonymous'\n      }\n    }\n  }\n}\n";
+    const { messages, checked } = await run(easyAuthRule, nested);
+    expect(checked).toBe(1);
+    expect(messages).toEqual(expect.arrayContaining([expect.stringContaining('unauthenticatedClientAction is "AllowAnonymous"')]));
+  });
+});
+
+// ------------------------------------------------------------------ declarations
+
+describe(paramsDescribedRule.id, () => {
+  test('passes a described parameter', async () => {
+    expect(await run(paramsDescribedRule, "@description('Client id.')\nparam clientId string\n")).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails on a parameter without @description', () => expectViolation(paramsDescribedRule, 'param clientId string\n', 'clientId has no @description'));
+  test('fails on an empty @description', () => expectViolation(paramsDescribedRule, "@description('')\nparam clientId string\n", 'clientId has no @description'));
+});
+
+describe(outputsUpperSnakeRule.id, () => {
+  test('passes UPPER_SNAKE outputs in main.bicep', async () => {
+    expect(await run(outputsUpperSnakeRule, ['infra/main.bicep', "output FUNCTION_APP_NAME string = 'x'\n"])).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails on a camelCase output', async () => {
+    const { messages } = await run(outputsUpperSnakeRule, ['infra/main.bicep', "output functionAppName string = 'x'\n"]);
+    expect(messages).toEqual([expect.stringContaining('functionAppName is not UPPER_SNAKE')]);
+  });
+  test('fails on an output that exposes keys', async () => {
+    const { messages } = await run(outputsUpperSnakeRule, ['infra/main.bicep', 'output STORAGE_KEY string = st.listKeys().keys[0].value\n']);
+    expect(messages).toEqual([expect.stringContaining('exposes a list*() result')]);
+  });
+});
