@@ -1,7 +1,7 @@
 // Parses and validates the app's settings (environment variables / app settings) into a frozen Config.
 // Pure: takes the environment as an argument. Every problem is collected and reported at once, naming the setting.
 import { Cron } from 'croner';
-import { ConfigError, type ConfigProblem } from './errors.js';
+import { ConfigError, type ConfigProblem, type ConfigProblemCode } from './errors.js';
 
 export type Environment = 'test' | 'prod';
 
@@ -83,8 +83,8 @@ class Reader {
   readonly problems: ConfigProblem[] = [];
   constructor(private readonly env: Env) {}
 
-  fail(setting: string, message: string): undefined {
-    this.problems.push({ setting, message });
+  fail(setting: string, code: ConfigProblemCode, message: string): undefined {
+    this.problems.push({ setting, code, message });
     return undefined;
   }
 
@@ -94,12 +94,12 @@ class Reader {
   }
 
   required(setting: string, what: string): string | undefined {
-    return this.raw(setting) ?? this.fail(setting, `is required: set it to ${what}.`);
+    return this.raw(setting) ?? this.fail(setting, 'SETTING_MISSING', `is required: set it to ${what}.`);
   }
 
   secretName(setting: string, value: string | undefined): string | undefined {
     if (value === undefined || SECRET_NAME.test(value)) return value;
-    return this.fail(setting, 'is not a valid Key Vault secret name: use 1-127 letters, digits and dashes, starting with a letter.');
+    return this.fail(setting, 'SETTING_BAD_SECRET_NAME', 'is not a valid Key Vault secret name: use 1-127 letters, digits and dashes, starting with a letter.');
   }
 
   url(setting: string, value: string | undefined): URL | undefined {
@@ -108,10 +108,10 @@ class Reader {
     try {
       url = new URL(value);
     } catch {
-      return this.fail(setting, `is not a valid URL: give an absolute https:// URL.`);
+      return this.fail(setting, 'SETTING_BAD_URL', `is not a valid URL: give an absolute https:// URL.`);
     }
     if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))) return url;
-    return this.fail(setting, `must use https (plain http is allowed only for 127.0.0.1 or localhost).`);
+    return this.fail(setting, 'SETTING_INSECURE_URL', `must use https (plain http is allowed only for 127.0.0.1 or localhost).`);
   }
 
   integer(setting: string, fallback: number, min: number, max: number): number {
@@ -119,7 +119,7 @@ class Reader {
     if (v === undefined) return fallback;
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) {
-      this.fail(setting, `must be a whole number from ${min} to ${max}.`);
+      this.fail(setting, 'SETTING_BAD_NUMBER', `must be a whole number from ${min} to ${max}.`);
       return fallback;
     }
     return n;
@@ -130,7 +130,7 @@ class Reader {
     const v = value.toLowerCase();
     if (['true', '1', 'yes', 'on'].includes(v)) return true;
     if (['false', '0', 'no', 'off'].includes(v)) return false;
-    this.fail(setting, 'must be true or false.');
+    this.fail(setting, 'SETTING_BAD_BOOLEAN', 'must be true or false.');
     return fallback;
   }
 }
@@ -148,7 +148,7 @@ function parseOrgNumber(r: Reader, setting: string, value: string | undefined, p
   if (value === undefined) return undefined;
   const digits = value.replace(/^0192:/, '');
   if (!/^\d{9}$/.test(digits)) {
-    return r.fail(setting, `must be a 9-digit Norwegian organisation number${prefix ? ' (optionally prefixed 0192:)' : ''}.`);
+    return r.fail(setting, 'SETTING_BAD_ORG_NUMBER', `must be a 9-digit Norwegian organisation number${prefix ? ' (optionally prefixed 0192:)' : ''}.`);
   }
   return prefix ? `0192:${digits}` : digits;
 }
@@ -163,30 +163,31 @@ function parseProfile(
   const clientId =
     get('MASKINPORTEN_CLIENT_ID') ??
     inherit?.clientId ??
-    r.fail(settingName('MASKINPORTEN_CLIENT_ID'), 'is required: set it to the client id from the Maskinporten self-service portal.');
-  if (clientId !== undefined && /\s/.test(clientId)) r.fail(settingName('MASKINPORTEN_CLIENT_ID'), 'must not contain spaces.');
+    r.fail(settingName('MASKINPORTEN_CLIENT_ID'), 'SETTING_MISSING', 'is required: set it to the client id from the Maskinporten self-service portal.');
+  if (clientId !== undefined && /\s/.test(clientId)) r.fail(settingName('MASKINPORTEN_CLIENT_ID'), 'SETTING_BAD_VALUE', 'must not contain spaces.');
 
   const scopeText = get('MASKINPORTEN_SCOPES');
   const scopes = scopeText === undefined ? [] : splitList(scopeText);
   if (scopes.length === 0) {
-    r.fail(settingName('MASKINPORTEN_SCOPES'), 'is required: list the scopes registered on the client, separated by spaces (e.g. "altinn:serviceowner").');
+    r.fail(settingName('MASKINPORTEN_SCOPES'), 'SETTING_MISSING', 'is required: list the scopes registered on the client, separated by spaces (e.g. "altinn:serviceowner").');
   }
 
-  const keySecret = r.secretName(settingName('MASKINPORTEN_KEY_SECRET'), get('MASKINPORTEN_KEY_SECRET')) ??
-    inherit?.keySecret ??
-    (get('MASKINPORTEN_KEY_SECRET') === undefined
-      ? r.fail(settingName('MASKINPORTEN_KEY_SECRET'), 'is required: set it to the name of the Key Vault secret holding the base64-encoded private key.')
-      : undefined);
+  const keySecretText = get('MASKINPORTEN_KEY_SECRET');
+  const keySecret =
+    keySecretText !== undefined
+      ? r.secretName(settingName('MASKINPORTEN_KEY_SECRET'), keySecretText)
+      : (inherit?.keySecret ??
+        r.fail(settingName('MASKINPORTEN_KEY_SECRET'), 'SETTING_MISSING', 'is required: set it to the name of the Key Vault secret holding the base64-encoded private key.'));
 
   const kid = get('MASKINPORTEN_KID') ?? inherit?.kid;
-  if (kid !== undefined && /\s/.test(kid)) r.fail(settingName('MASKINPORTEN_KID'), 'must not contain spaces.');
+  if (kid !== undefined && /\s/.test(kid)) r.fail(settingName('MASKINPORTEN_KID'), 'SETTING_BAD_VALUE', 'must not contain spaces.');
 
   const defaultTokenSecret = name === DEFAULT_PROFILE ? DEFAULT_TOKEN_SECRET : `${DEFAULT_TOKEN_SECRET}-${name.replace(/_/g, '-')}`;
   const tokenSecret = get('TOKEN_SECRET') === undefined
     ? defaultTokenSecret
     : r.secretName(settingName('TOKEN_SECRET'), get('TOKEN_SECRET'));
   if (tokenSecret !== undefined && tokenSecret === keySecret) {
-    r.fail(settingName('TOKEN_SECRET'), 'must differ from MASKINPORTEN_KEY_SECRET: the token would overwrite the private key.');
+    r.fail(settingName('TOKEN_SECRET'), 'SETTING_CONFLICT', 'must differ from MASKINPORTEN_KEY_SECRET: the token would overwrite the private key.');
   }
 
   const altinnExchange = r.bool(settingName('ALTINN_EXCHANGE'), get('ALTINN_EXCHANGE'), true);
@@ -197,7 +198,7 @@ function parseProfile(
     try {
       new URL(res);
     } catch {
-      r.fail(settingName('MASKINPORTEN_RESOURCE'), 'must list absolute URIs (audience of the resource server), separated by spaces.');
+      r.fail(settingName('MASKINPORTEN_RESOURCE'), 'SETTING_BAD_URL', 'must list absolute URIs (audience of the resource server), separated by spaces.');
     }
   });
 
@@ -205,7 +206,7 @@ function parseProfile(
   const systemUserOrg = parseOrgNumber(r, settingName('ALTINN_SYSTEMUSER_ORG'), get('ALTINN_SYSTEMUSER_ORG'), true);
   const externalRef = get('ALTINN_SYSTEMUSER_EXTERNAL_REF');
   if (externalRef !== undefined && systemUserOrg === undefined && get('ALTINN_SYSTEMUSER_ORG') === undefined) {
-    r.fail(settingName('ALTINN_SYSTEMUSER_EXTERNAL_REF'), 'needs ALTINN_SYSTEMUSER_ORG: set the system user\'s org number too, or remove this setting.');
+    r.fail(settingName('ALTINN_SYSTEMUSER_EXTERNAL_REF'), 'SETTING_CONFLICT', 'needs ALTINN_SYSTEMUSER_ORG: set the system user\'s org number too, or remove this setting.');
   }
 
   if (clientId === undefined || scopes.length === 0 || keySecret === undefined || tokenSecret === undefined) return undefined;
@@ -233,11 +234,11 @@ function parseNamedProfiles(r: Reader, env: Env, base: Profile | undefined): Pro
     const name = m[1]!.toLowerCase();
     const setting = m[2]!.toUpperCase();
     if (!PROFILE_NAME.test(name) || name.length > 40 || name === DEFAULT_PROFILE) {
-      r.fail(key, `names an invalid profile "${name}": use lowercase letters, digits, "-" or "_" (not "default", at most 40).`);
+      r.fail(key, 'SETTING_BAD_PROFILE_NAME', `names an invalid profile "${name}": use lowercase letters, digits, "-" or "_" (not "default", at most 40).`);
       continue;
     }
     if (!(PROFILE_SETTINGS as readonly string[]).includes(setting)) {
-      r.fail(key, `is not a profile setting: use one of ${PROFILE_SETTINGS.join(', ')}.`);
+      r.fail(key, 'SETTING_UNKNOWN', `is not a profile setting: use one of ${PROFILE_SETTINGS.join(', ')}.`);
       continue;
     }
     const settings = byName.get(name) ?? new Map();
@@ -266,7 +267,7 @@ export function parseConfig(env: Env): Config {
 
   const envText = (r.raw('MASKINPORTEN_ENV') ?? 'test').toLowerCase();
   const environment: Environment = envText === 'prod' || envText === 'test' ? envText : 'test';
-  if (envText !== environment) r.fail('MASKINPORTEN_ENV', 'must be "test" or "prod".');
+  if (envText !== environment) r.fail('MASKINPORTEN_ENV', 'SETTING_BAD_VALUE', 'must be "test" or "prod".');
 
   const issuerUrl = r.url('MASKINPORTEN_ISSUER', r.raw('MASKINPORTEN_ISSUER'));
   const issuer = issuerUrl ? withTrailingSlash(issuerUrl.href) : ENVIRONMENTS[environment].issuer;
@@ -290,7 +291,7 @@ export function parseConfig(env: Env): Config {
   for (const p of [base, ...named]) {
     if (!p) continue;
     const other = tokenSecrets.get(p.tokenSecret);
-    if (other) r.fail(p.name === DEFAULT_PROFILE ? 'TOKEN_SECRET' : `PROFILE__${p.name}__TOKEN_SECRET`, `"${p.tokenSecret}" is already used by profile "${other}": give each profile its own token secret.`);
+    if (other) r.fail(p.name === DEFAULT_PROFILE ? 'TOKEN_SECRET' : `PROFILE__${p.name}__TOKEN_SECRET`, 'SETTING_CONFLICT', `"${p.tokenSecret}" is already used by profile "${other}": give each profile its own token secret.`);
     tokenSecrets.set(p.tokenSecret, p.name);
   }
 
@@ -314,13 +315,13 @@ export function parseConfig(env: Env): Config {
 function validateSchedule(r: Reader, schedule: string): void {
   const fields = schedule.split(/\s+/);
   if (fields.length !== 6) {
-    r.fail('REFRESH_SCHEDULE', 'must be a 6-field NCRONTAB expression "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "0 */5 * * * *".');
+    r.fail('REFRESH_SCHEDULE', 'SETTING_BAD_SCHEDULE', 'must be a 6-field NCRONTAB expression "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "0 */5 * * * *".');
     return;
   }
   try {
     new Cron(schedule, { paused: true, timezone: 'Etc/UTC' });
   } catch {
-    r.fail('REFRESH_SCHEDULE', 'is not a valid NCRONTAB expression: e.g. "0 */5 * * * *" runs every 5 minutes.');
+    r.fail('REFRESH_SCHEDULE', 'SETTING_BAD_SCHEDULE', 'is not a valid NCRONTAB expression: e.g. "0 */5 * * * *" runs every 5 minutes.');
   }
 }
 

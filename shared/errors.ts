@@ -34,9 +34,24 @@ export class BrokerError extends Error {
   }
 }
 
+export type ConfigProblemCode =
+  | 'SETTING_MISSING'
+  | 'SETTING_BAD_URL'
+  | 'SETTING_INSECURE_URL'
+  | 'SETTING_BAD_NUMBER'
+  | 'SETTING_BAD_BOOLEAN'
+  | 'SETTING_BAD_VALUE'
+  | 'SETTING_BAD_SCHEDULE'
+  | 'SETTING_BAD_SECRET_NAME'
+  | 'SETTING_BAD_ORG_NUMBER'
+  | 'SETTING_BAD_PROFILE_NAME'
+  | 'SETTING_UNKNOWN'
+  | 'SETTING_CONFLICT';
+
 export interface ConfigProblem {
   /** The setting (environment variable / app setting) at fault. */
   readonly setting: string;
+  readonly code: ConfigProblemCode;
   /** What is wrong and what to do about it. */
   readonly message: string;
 }
@@ -48,7 +63,7 @@ export class ConfigError extends BrokerError {
     super(
       'CONFIG_INVALID',
       `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p) => `  - ${p.setting}: ${p.message}`).join('\n'),
+        problems.map((p) => `  - ${p.setting} ${p.message} [${p.code}]`).join('\n'),
     );
     this.problems = Object.freeze([...problems]);
   }

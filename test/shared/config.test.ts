@@ -10,14 +10,22 @@ const base = {
   MASKINPORTEN_KEY_SECRET: 'maskinporten-key',
 };
 
-function problemsOf(env: Record<string, string>): Record<string, string> {
+function errorOf(env: Record<string, string>): ConfigError {
   try {
     parseConfig(env);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
-    return Object.fromEntries((err as ConfigError).problems.map((p) => [p.setting, p.message]));
+    return err as ConfigError;
   }
   throw new Error('expected a ConfigError');
+}
+
+function problemsOf(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(errorOf(env).problems.map((p) => [p.setting, p.message]));
+}
+
+function codesOf(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(errorOf(env).problems.map((p) => [p.setting, p.code]));
 }
 
 describe('parseConfig', () => {
@@ -100,6 +108,39 @@ describe('parseConfig', () => {
       ALTINN_EXCHANGE: expect.stringMatching(/true or false/),
       MASKINPORTEN_KID: expect.stringMatching(/spaces/),
     });
+  });
+
+  test('each kind of bad setting has its own code, and the message names setting and code', () => {
+    expect(
+      codesOf({
+        ...base,
+        KEY_VAULT_URL: 'http://kv.example.com',
+        MASKINPORTEN_ISSUER: 'not a url',
+        MASKINPORTEN_ENV: 'staging',
+        REFRESH_SCHEDULE: 'often',
+        HTTP_TIMEOUT_MS: '5',
+        ALTINN_EXCHANGE: 'maybe',
+        MASKINPORTEN_CONSUMER_ORG: '1',
+        TOKEN_SECRET: 'maskinporten-key',
+        PROFILE__x__SCOPES: 'a',
+        PROFILE__default__MASKINPORTEN_SCOPES: 'a',
+        MASKINPORTEN_KEY_SECRET: '_key',
+      }),
+    ).toEqual({
+      KEY_VAULT_URL: 'SETTING_INSECURE_URL',
+      MASKINPORTEN_ISSUER: 'SETTING_BAD_URL',
+      MASKINPORTEN_ENV: 'SETTING_BAD_VALUE',
+      REFRESH_SCHEDULE: 'SETTING_BAD_SCHEDULE',
+      HTTP_TIMEOUT_MS: 'SETTING_BAD_NUMBER',
+      ALTINN_EXCHANGE: 'SETTING_BAD_BOOLEAN',
+      MASKINPORTEN_CONSUMER_ORG: 'SETTING_BAD_ORG_NUMBER',
+      MASKINPORTEN_KEY_SECRET: 'SETTING_BAD_SECRET_NAME',
+      PROFILE__x__SCOPES: 'SETTING_UNKNOWN',
+      PROFILE__default__MASKINPORTEN_SCOPES: 'SETTING_BAD_PROFILE_NAME',
+    });
+    expect(codesOf({ ...base, TOKEN_SECRET: 'maskinporten-key' })).toEqual({ TOKEN_SECRET: 'SETTING_CONFLICT' });
+    expect(codesOf({ ...base, MASKINPORTEN_SCOPES: ' , ' })).toEqual({ MASKINPORTEN_SCOPES: 'SETTING_MISSING' });
+    expect(errorOf({}).message).toMatch(/^ {2}- KEY_VAULT_URL is required: .* \[SETTING_MISSING\]$/m);
   });
 
   test('an invalid six-field schedule and bad secret names are rejected', () => {
