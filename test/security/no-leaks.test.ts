@@ -1,0 +1,153 @@
+// No leaks: runs the broker through many scenarios (success, upstream failures, bad keys, bad settings, vault
+// errors) via the local host over HTTP, collects every log line and every HTTP answer, and fails if any holds a
+// private key member, the stored key, a grant or a token (the token endpoint's own 200 body is the one place a
+// token belongs, so only that body may carry one).
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { healthOptions } from '../../functions/health.js';
+import { refreshTimerOptions } from '../../functions/refresh-timer.js';
+import { tokenOptions } from '../../functions/token.js';
+import { parseConfig } from '../../shared/config.js';
+import { startHost, type RunningHost } from '../../shared/local/host.js';
+import { Runtime, setRuntime } from '../../shared/runtime.js';
+import type { FetchLike } from '../../shared/upstream.js';
+import { b64, json, privateMembers } from '../helpers/keys.js';
+import { startWorld, type World } from '../helpers/world.js';
+
+let world: World;
+let host: RunningHost;
+const logs: string[] = [];
+const bodies: string[] = [];
+const tokenBodies: string[] = [];
+const grants = new Set<string>();
+const upstreamTokens = new Set<string>();
+
+/** Real fetch, recording every grant sent and every token received so the test knows what must never leak. */
+const recordingFetch: FetchLike = async (url, init) => {
+  if (typeof init.body === 'string') {
+    const assertion = new URLSearchParams(init.body).get('assertion');
+    if (assertion) grants.add(assertion);
+  }
+  const res = await fetch(url, init);
+  const text = await res.clone().text();
+  const mp = /"access_token":"([^"]+)"/.exec(text)?.[1];
+  if (mp) upstreamTokens.add(mp);
+  else if (/^"?eyJ/.test(text)) upstreamTokens.add(text.replace(/"/g, ''));
+  return res;
+};
+
+function use(env: Record<string, string>): void {
+  setRuntime(new Runtime(parseConfig(env), { fetch: recordingFetch, now: world.clock.now, retry: { baseDelayMs: 2, maxDelayMs: 5 } }));
+}
+
+async function call(method: string, path: string): Promise<number> {
+  const res = await fetch(`${host.url}${path}`, { method });
+  const text = await res.text();
+  const entry = `${res.status} ${JSON.stringify([...res.headers])} ${text}`;
+  if (method === 'GET' && path.startsWith('/api/token') && res.status === 200) tokenBodies.push(entry);
+  else bodies.push(entry);
+  return res.status;
+}
+
+async function runTimer(): Promise<void> {
+  await call('POST', '/admin/functions/refreshTokens');
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+beforeAll(async () => {
+  world = await startWorld();
+  host = await startHost({
+    port: 0,
+    http: [
+      { name: 'token', options: tokenOptions },
+      { name: 'health', options: healthOptions },
+    ],
+    timers: [{ name: 'refreshTokens', options: refreshTimerOptions }],
+    schedule: false,
+    log: (level, fn, message) => void logs.push(`${level} ${fn} ${message}`),
+  });
+});
+
+afterAll(async () => {
+  setRuntime(undefined);
+  await host.close();
+  await world.close();
+});
+
+describe('no secret material leaves the broker', () => {
+  test('scenarios run and answer as expected', async () => {
+    const { env, sims } = world;
+    // success, warm, health, timer
+    use(env);
+    expect(await call('GET', '/api/token')).toBe(200);
+    expect(await call('GET', '/api/token')).toBe(200);
+    expect(await call('GET', '/api/health')).toBe(200);
+    await runTimer();
+    // upstream failures with nothing valid to serve
+    use({ ...env, TOKEN_SECRET: 'leak-1', MASKINPORTEN_SCOPES: 'not:registered' });
+    expect(await call('GET', '/api/token')).toBe(503);
+    use({ ...env, TOKEN_SECRET: 'leak-2', MASKINPORTEN_KID: 'unknown-kid' });
+    expect(await call('GET', '/api/token')).toBe(503);
+    use({ ...env, TOKEN_SECRET: 'leak-3', RETRY_MAX_ATTEMPTS: '2' });
+    sims.maskinporten.faults.enqueue({ status: 500 }, { malformed: true });
+    expect(await call('GET', '/api/token')).toBe(503);
+    use({ ...env, TOKEN_SECRET: 'leak-4', RETRY_MAX_ATTEMPTS: '1' });
+    sims.altinn.faults.enqueue({ status: 401 });
+    expect(await call('GET', '/api/token')).toBe(503);
+    use({ ...env, TOKEN_SECRET: 'leak-5', RETRY_MAX_ATTEMPTS: '1' });
+    sims.altinn.faults.enqueue({ malformed: true });
+    expect(await call('GET', '/api/token')).toBe(503);
+    await runTimer();
+    // a failed refresh while a good token is still valid: served, logged
+    use({ ...env, TOKEN_SECRET: 'leak-6', MIN_TOKEN_TTL_SECONDS: '3600', RETRY_MAX_ATTEMPTS: '1' });
+    sims.maskinporten.faults.enqueue({ status: 503 });
+    expect(await call('GET', '/api/token')).toBe(503);
+    expect(await call('GET', '/api/token')).toBe(200);
+    sims.maskinporten.faults.enqueue({ status: 503 });
+    expect(await call('GET', '/api/token')).toBe(200);
+    // vault trouble: write fails (token still served), key unreadable
+    use({ ...env, TOKEN_SECRET: 'leak-7' });
+    sims.keyVault.faults.enqueue({}, {}, {}, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
+    expect(await call('GET', '/api/token')).toBe(200);
+    use({ ...env, TOKEN_SECRET: 'leak-8' });
+    sims.keyVault.disableSecret(world.keySecret);
+    expect(await call('GET', '/api/token')).toBe(503);
+    // bad keys in the vault
+    const k = world.key;
+    const badKeys = [b64(json(k.publicJwk)), b64('garbage that is not a key'), `${b64(json(k.jwk)).slice(0, 300)}!`, json({ ...k.jwk, p: 'AAAA' })];
+    for (const [i, value] of badKeys.entries()) {
+      sims.keyVault.setSecret(`bad-key-${i}`, value);
+      use({ ...env, TOKEN_SECRET: `leak-bad-${i}`, MASKINPORTEN_KEY_SECRET: `bad-key-${i}` });
+      expect(await call('GET', '/api/token')).toBe(503);
+      await runTimer();
+    }
+    // bad settings and unknown profile
+    setRuntime(undefined);
+    expect(await call('GET', '/api/token')).toBe(500);
+    expect(await call('GET', '/api/health')).toBe(503);
+    use(env);
+    expect(await call('GET', '/api/token/nope')).toBe(404);
+    expect(grants.size).toBeGreaterThanOrEqual(5);
+    expect(upstreamTokens.size).toBeGreaterThanOrEqual(3);
+    expect(logs.length).toBeGreaterThan(20);
+  });
+
+  test('no log line or HTTP answer contains a key member, the stored key, a grant or a token', () => {
+    const k = world.key;
+    const forbidden = [
+      ...privateMembers(k.jwk),
+      b64(json(k.jwk)).slice(0, 40),
+      ...k.pkcs8.split('\n').slice(1, 3),
+      ...grants,
+      ...[...grants].map((g) => g.split('.')[2]!),
+      ...upstreamTokens,
+      ...world.sims.keyVault.listVersions('altinn-token').map((v) => v.value),
+    ];
+    const everything = [...logs, ...bodies];
+    for (const text of everything) {
+      for (const secret of forbidden) expect(text.includes(secret) ? `leak in: ${text.slice(0, 120)}` : 'clean').toBe('clean');
+      expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/);
+    }
+    const keyOnly = [...privateMembers(k.jwk), ...grants];
+    for (const text of tokenBodies) for (const secret of keyOnly) expect(text.includes(secret)).toBe(false);
+  });
+});
