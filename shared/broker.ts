@@ -102,6 +102,18 @@ export class ProfileBroker {
     }
   }
 
+  /** Loads the key (or finds it unchanged); logs what is wrong instead of throwing. */
+  async checkKey(log: Logger): Promise<boolean> {
+    try {
+      await this.loadKey(log);
+      return true;
+    } catch (err) {
+      const code = err instanceof BrokerError ? err.code : 'unexpected';
+      log.error(`[${this.deps.profile.name}] Key check failed (${code}): ${err instanceof Error ? err.message : 'unknown error'}`);
+      return false;
+    }
+  }
+
   status(): ProfileStatus {
     const cur = this.current;
     return {

@@ -9,9 +9,13 @@ export interface KeyVaultStoreOptions {
   readonly vaultUrl: string;
   /** true only for a loopback simulator URL (see parseConfig). */
   readonly local: boolean;
+  /** Bound on each operation, the SDK's own retries included; default 30 s. */
+  readonly timeoutMs?: number;
   /** Overrides the credential (tests); otherwise DefaultAzureCredential, or a dummy one for a local vault. */
   readonly credential?: TokenCredential;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** For the local simulator only: it checks that a bearer token is sent, not what it is. */
 const LOCAL_CREDENTIAL: TokenCredential = {
@@ -41,7 +45,7 @@ export class KeyVaultStore implements SecretStore {
   async read(name: string): Promise<StoredSecret | undefined> {
     const client = await this.getClient();
     try {
-      const secret = await client.getSecret(name);
+      const secret = await client.getSecret(name, { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
       return { value: secret.value ?? '', version: secret.properties.version ?? '', tags: secret.properties.tags ?? {} };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
@@ -57,6 +61,7 @@ export class KeyVaultStore implements SecretStore {
         expiresOn: new Date(w.expiresAt),
         notBefore: new Date(Math.floor(w.issuedAt / 1000) * 1000),
         tags: { ...w.tags },
+        abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
       return { version: secret.properties.version ?? '' };
     } catch (err) {

@@ -17,7 +17,7 @@ export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ attempts: 4, baseDelay
 export async function withRetry<T>(
   call: () => Promise<T>,
   policy: RetryPolicy,
-  onRetry?: (err: UpstreamUnavailableError, nextAttempt: number) => void,
+  onRetry?: (err: UpstreamUnavailableError, failedAttempt: number) => void,
 ): Promise<T> {
   const started = Date.now();
   return backOff(call, {
@@ -26,11 +26,12 @@ export async function withRetry<T>(
     maxDelay: policy.maxDelayMs,
     timeMultiple: 2,
     jitter: 'full',
-    retry: async (err: unknown, nextAttempt: number) => {
-      if (!(err instanceof UpstreamUnavailableError)) return false;
+    // called after each failure with the number of attempts made so far, also after the last one
+    retry: async (err: unknown, attemptsMade: number) => {
+      if (!(err instanceof UpstreamUnavailableError) || attemptsMade >= policy.attempts) return false;
       const waitMs = (err.facts.retryAfterSeconds ?? 0) * 1000;
       if (Date.now() - started + waitMs + policy.baseDelayMs > policy.maxTotalMs) return false;
-      onRetry?.(err, nextAttempt);
+      onRetry?.(err, attemptsMade);
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
       return true;
     },

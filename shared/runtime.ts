@@ -25,7 +25,7 @@ export class Runtime {
   private readonly brokers: ReadonlyMap<string, ProfileBroker>;
 
   constructor(readonly config: Config, overrides: RuntimeOverrides = {}) {
-    const store = overrides.store ?? new KeyVaultStore({ vaultUrl: config.keyVaultUrl, local: config.localVault });
+    const store = overrides.store ?? new KeyVaultStore({ vaultUrl: config.keyVaultUrl, local: config.localVault, timeoutMs: 3 * config.httpTimeoutMs });
     const retry: RetryPolicy = { ...DEFAULT_RETRY, attempts: config.retryMaxAttempts, ...overrides.retry };
     const fetchImpl: FetchLike = overrides.fetch ?? ((url, init) => fetch(url, init));
     this.brokers = new Map(
@@ -63,6 +63,12 @@ export class Runtime {
     return Promise.all(
       [...this.brokers.values()].map(async (b) => ({ profile: b.profile.name, outcome: await b.refreshIfDue(log) })),
     );
+  }
+
+  /** Start-up check: reads and decodes every profile's key now, so a bad key is reported before the first request. */
+  async checkKeys(log: Logger): Promise<boolean> {
+    const results = await Promise.all([...this.brokers.values()].map((b) => b.checkKey(log)));
+    return results.every(Boolean);
   }
 
   status(): ProfileStatus[] {

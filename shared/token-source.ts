@@ -33,7 +33,7 @@ export interface MintedToken extends TokenFacts {
 export async function mintToken(profile: Profile, key: SigningKey, ctx: MintContext, log: Logger): Promise<MintedToken> {
   const { endpoints, fetch, now, timeoutMs, retry } = ctx;
   const onRetry = (service: string) => (err: Error, attempt: number) =>
-    log.warn(`[${profile.name}] ${service} attempt ${attempt - 1} failed (${err.message}); retrying.`);
+    log.warn(`[${profile.name}] ${service} attempt ${attempt} failed (${err.message}); retrying.`);
 
   const mp = await withRetry(
     async () => {

@@ -28,7 +28,9 @@ export async function send(
     res = await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
     body = await res.text();
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    // by name, not instanceof: the DOMException may come from another realm
+    const name = (err as { name?: unknown } | null)?.name;
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
     throw new UpstreamUnavailableError(
       unavailableCode,
       timedOut

@@ -2,6 +2,7 @@
 // local.settings.json `Values` for anything the environment does not set. Stops cleanly on SIGINT/SIGTERM.
 import { startHost, type LogSink } from './host.js';
 import { loadLocalSettings } from './settings.js';
+import { redactingLogger } from '../logging.js';
 
 const log: LogSink = (level, fn, message) => {
   const stream = level === 'error' || level === 'warning' ? process.stderr : process.stdout;
@@ -18,7 +19,12 @@ async function main(): Promise<void> {
   ]);
   const { getRuntime } = await import('../runtime.js');
   try {
-    getRuntime();
+    const startup = redactingLogger({
+      info: (m) => log('information', 'startup', m),
+      warn: (m) => log('warning', 'startup', m),
+      error: (m) => log('error', 'startup', m),
+    });
+    void getRuntime().checkKeys(startup);
   } catch (err) {
     log('error', 'host', `${(err as Error).message}\nThe functions will answer with this problem until the settings are fixed.`);
   }

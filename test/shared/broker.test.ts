@@ -114,6 +114,25 @@ describe('ProfileBroker', () => {
     expect(lines.filter((l) => l.includes('retrying'))).toHaveLength(3);
   });
 
+  test('a Maskinporten call that outlives HTTP_TIMEOUT_MS is abandoned and retried', async () => {
+    const { log, lines } = capture();
+    world.sims.maskinporten.faults.enqueue({ delayMs: 2_000 });
+    const started = Date.now();
+    await runtime({ HTTP_TIMEOUT_MS: '300' }).broker().getToken(log);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(lines.join('\n')).toMatch(/did not answer within 300 ms/);
+    expect(counts()).toMatchObject({ mp: 1, altinn: 1, writes: 1 });
+  });
+
+  test('a bad key is reported by the start-up key check, naming the secret and the fix', async () => {
+    const { log, lines } = capture();
+    world.sims.keyVault.setSecret(world.keySecret, b64(json(world.key.publicJwk)));
+    expect(await runtime().checkKeys(log)).toBe(false);
+    expect(lines.join('\n')).toMatch(/Key check failed \(KEY_PUBLIC_ONLY\).*maskinporten-key.*PRIVATE key/);
+    world.sims.keyVault.setSecret(world.keySecret, b64(json(world.key.jwk)));
+    expect(await runtime().checkKeys(log)).toBe(true);
+  });
+
   test('a vault write failure still serves the new token; the next timer run stores it', async () => {
     const { log } = capture();
     const rt = runtime();
