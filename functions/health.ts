@@ -1,10 +1,12 @@
 // HTTP trigger GET /api/health: is the broker configured, how did the last refresh go, when does the token expire.
-// No secrets: profile names, secret names, times, outcomes and error codes only.
+// No secrets: profile names, secret names, times, outcomes and error codes only. A fresh instance reads the stored
+// token's expiry from the vault (once), it never mints.
 import { app, type HttpHandler, type HttpResponseInit } from '@azure/functions';
+import { contextLogger } from '../shared/context-logger.js';
 import { ConfigError } from '../shared/errors.js';
 import { getRuntime } from '../shared/runtime.js';
 
-export const healthHandler: HttpHandler = async (): Promise<HttpResponseInit> => {
+export const healthHandler: HttpHandler = async (_request, context): Promise<HttpResponseInit> => {
   const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
   let runtime;
   try {
@@ -14,7 +16,7 @@ export const healthHandler: HttpHandler = async (): Promise<HttpResponseInit> =>
     return { status: 503, headers, body: JSON.stringify({ status: 'misconfigured', configured: false, problems }) };
   }
   const now = Date.now();
-  const profiles = runtime.status();
+  const profiles = await runtime.health(contextLogger(context));
   const valid = (p: (typeof profiles)[number]) => p.tokenExpiresAt !== undefined && Date.parse(p.tokenExpiresAt) > now;
   const failing = profiles.filter((p) => p.lastRefresh?.outcome === 'failed');
   const status = failing.some((p) => !valid(p)) ? 'failing' : failing.length > 0 ? 'degraded' : 'ok';

@@ -102,6 +102,11 @@ export class ProfileBroker {
     }
   }
 
+  /** For health on a fresh instance: adopts the stored token (no minting) when nothing is in memory yet. */
+  async peekStored(log: Logger): Promise<void> {
+    if (!this.current) await this.readStored(log);
+  }
+
   /** Loads the key (or finds it unchanged); logs what is wrong instead of throwing. */
   async checkKey(log: Logger): Promise<boolean> {
     try {

@@ -71,6 +71,12 @@ export class Runtime {
     return results.every(Boolean);
   }
 
+  /** Status of every profile; on a fresh instance the stored tokens are read first (never minted). */
+  async health(log: Logger): Promise<ProfileStatus[]> {
+    await Promise.all([...this.brokers.values()].map((b) => b.peekStored(log)));
+    return this.status();
+  }
+
   status(): ProfileStatus[] {
     return [...this.brokers.values()].map((b) => b.status());
   }

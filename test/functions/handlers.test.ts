@@ -120,6 +120,17 @@ describe('timer and health', () => {
     expect(String(res.body)).not.toMatch(/eyJ/);
   });
 
+  test('health on a fresh instance reports the stored token without minting one', async () => {
+    const { context } = capture();
+    await tokenHandler(get('/api/token'), context());
+    const issued = world.sims.maskinporten.tokensIssued;
+    use(world.env); // a new instance: nothing in memory
+    const json = await body(await healthHandler(get('/api/health'), context()));
+    const stored = world.sims.keyVault.getSecret('altinn-token')!;
+    expect(json).toMatchObject({ status: 'ok', profiles: [{ tokenSource: 'vault', tokenExpiresAt: new Date(stored.attributes.exp! * 1000).toISOString() }] });
+    expect(world.sims.maskinporten.tokensIssued).toBe(issued);
+  });
+
   test('a failing timer run throws so the invocation shows as failed, and health says so', async () => {
     use({ ...world.env, MASKINPORTEN_KEY_SECRET: 'missing-key', TOKEN_SECRET: 'third-token' });
     const { context, lines } = capture();
