@@ -100,7 +100,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
       const v = m[i + 1];
       if (v !== undefined) params[name] = decodeURIComponent(v);
     });
-    const body = await drain(req);
+    const body = hasBody(req) ? await drain(req) : EMPTY;
     const request = new HttpRequest({
       method: req.method ?? 'GET',
       url: url.href,
@@ -109,22 +109,44 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
       ...(body.length > 0 && { body: { bytes: body } }),
     });
     const context = invocationContext(route.fn.name, options.log);
-    return send(res, await route.fn.options.handler(request, context));
+    return send(res, await route.fn.options.handler(request, context), req.method ?? 'GET');
   }
   res.writeHead(404).end();
 }
 
-function send(res: ServerResponse, out: HttpResponseInit): void {
-  const headers = new Headers(out.headers as HeadersInit | undefined);
+function send(res: ServerResponse, out: HttpResponseInit, method: string): void {
+  const headers = headerRecord(out.headers);
   let body: string | Uint8Array | undefined;
   if (out.jsonBody !== undefined) {
     body = JSON.stringify(out.jsonBody);
-    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    headers['content-type'] ??= 'application/json';
   } else if (typeof out.body === 'string' || out.body instanceof Uint8Array) {
     body = out.body;
   }
-  res.writeHead(out.status ?? 200, Object.fromEntries(headers));
+  const status = out.status ?? 200;
+  // A known length, as the Functions host sends: one write per response instead of chunked framing.
+  if (body !== undefined && headers['content-length'] === undefined && hasContent(status, method)) {
+    headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+  }
+  res.writeHead(status, headers);
   res.end(body);
+}
+
+/** The response headers as a record with lower-case names; a plain object (the usual case) skips `Headers`. */
+function headerRecord(init: HttpResponseInit['headers']): Record<string, string> {
+  if (init === undefined) return {};
+  if (Object.getPrototypeOf(init) !== Object.prototype) return Object.fromEntries(new Headers(init as HeadersInit));
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(init as Record<string, string>)) {
+    const key = name.toLowerCase();
+    const v = String(value).trim();
+    out[key] = out[key] === undefined ? v : `${out[key]}, ${v}`;
+  }
+  return out;
+}
+
+function hasContent(status: number, method: string): boolean {
+  return status >= 200 && status !== 204 && status !== 304 && method !== 'HEAD';
 }
 
 function invocationContext(functionName: string, log: LogSink): InvocationContext {
@@ -155,6 +177,14 @@ function headersOf(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Whether the request carries a body (RFC 9112 §6.3): a GET without one needs no stream read at all. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 async function drain(req: IncomingMessage): Promise<Buffer> {
