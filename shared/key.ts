@@ -1,12 +1,13 @@
 // Decodes the Maskinporten client's private key from its Key Vault secret value (base64 or raw; JWK, JWKS, PEM)
-// into a non-extractable signing key. Errors never carry key material: no parser message or cause is passed on.
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject, webcrypto } from 'node:crypto';
+// into a private KeyObject, self-tested once. Errors never carry key material: no parser message or cause is passed on.
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { KeyError } from './errors.js';
 
 export type SigningAlg = 'RS256' | 'RS384' | 'RS512';
 
 export interface SigningKey {
-  readonly key: webcrypto.CryptoKey;
+  /** Held in memory only; nothing in the broker exports it. */
+  readonly key: KeyObject;
   readonly kid: string;
   readonly alg: SigningAlg;
   readonly bits: number;
@@ -26,7 +27,6 @@ export interface DecodeOptions {
 const MIN_BITS = 1024;
 const RECOMMENDED_BITS = 2048;
 const ALGS: readonly string[] = ['RS256', 'RS384', 'RS512'];
-const HASH: Record<SigningAlg, string> = { RS256: 'SHA-256', RS384: 'SHA-384', RS512: 'SHA-512' };
 
 interface Jwk {
   kty?: unknown;
@@ -64,7 +64,7 @@ function looksLikeKeyText(s: string): boolean {
   return s.startsWith('{') || s.startsWith('[') || s.startsWith('-----BEGIN');
 }
 
-/** Decodes and imports the key once; the result can sign but never be exported. */
+/** Decodes and imports the key once (async for callers' sake: key sources may become async). */
 export async function decodeKey(value: string, o: DecodeOptions): Promise<SigningKey> {
   const text = keyText(value, o);
   const { keyObject, kid: ownKid, alg } = text.startsWith('-----BEGIN') ? fromPem(text, o) : fromJson(text, o);
@@ -90,9 +90,7 @@ export async function decodeKey(value: string, o: DecodeOptions): Promise<Signin
     warnings.push(`MASKINPORTEN_KID "${o.kid}" differs from the key's own kid "${ownKid}"; the setting wins.`);
   }
   assertConsistent(keyObject, o);
-  const jwk = keyObject.export({ format: 'jwk' });
-  const key = await webcrypto.subtle.importKey('jwk', jwk, { name: 'RSASSA-PKCS1-v1_5', hash: HASH[alg] }, false, ['sign']);
-  return Object.freeze({ key, kid, alg, bits, warnings: Object.freeze(warnings) });
+  return Object.freeze({ key: keyObject, kid, alg, bits, warnings: Object.freeze(warnings) });
 }
 
 /** A key whose members do not belong together would only fail later at Maskinporten (MP-124): test it now. */

@@ -2,7 +2,7 @@
 // never throw anything but their own typed errors, and never echo their input.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { webcrypto } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import { exchangeForAltinnToken } from '../../shared/altinn.js';
 import { parseConfig } from '../../shared/config.js';
 import { BrokerError, ConfigError, KeyError, UpstreamError } from '../../shared/errors.js';
@@ -71,7 +71,6 @@ describe('decodeKey on arbitrary input', () => {
   // OpenSSL checks its CRT result and falls back to `d` (and the other way round), so a key with one corrupted
   // private member may still sign correctly. The property: refused with a KEY_ code, or its signatures verify.
   test('a real key with one member corrupted is refused or still signs verifiably', async () => {
-    const publicKey = await webcrypto.subtle.importKey('jwk', k.publicJwk as webcrypto.JsonWebKey, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('n', 'd', 'p', 'q', 'dp', 'dq', 'qi'), fc.base64String({ minLength: 4, maxLength: 40 }), async (member, value) => {
         const jwk = { ...k.jwk, [member]: value.replace(/=/g, '').replace(/\+/g, '-').replace(/\//g, '_') || 'AA' };
@@ -83,8 +82,7 @@ describe('decodeKey on arbitrary input', () => {
           return;
         }
         const data = Buffer.from('probe');
-        const signature = await webcrypto.subtle.sign('RSASSA-PKCS1-v1_5', decoded.key, data);
-        expect(await webcrypto.subtle.verify('RSASSA-PKCS1-v1_5', publicKey, signature, data)).toBe(true);
+        expect(verify('sha256', data, k.publicKey, sign('sha256', data, decoded.key))).toBe(true);
       }),
       { numRuns: 60 },
     );
