@@ -2,11 +2,10 @@
 // No secrets: profile names, secret names, times, outcomes and error codes only. A fresh instance reads the stored
 // token's expiry from the vault (once), it never mints.
 import { app, type HttpHandler, type HttpResponseInit } from '@azure/functions';
-import { contextLogger } from '../shared/context-logger.js';
-import { ConfigError } from '../shared/errors.js';
-import { getRuntime } from '../shared/runtime.js';
+import { loadCore } from '../shared/load-core.js';
 
 export const healthHandler: HttpHandler = async (_request, context): Promise<HttpResponseInit> => {
+  const { contextLogger, ConfigError, getRuntime } = await loadCore();
   const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
   let runtime;
   try {

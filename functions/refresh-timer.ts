@@ -1,11 +1,11 @@
 // Timer trigger: keeps every profile's token fresh in Key Vault, ahead of expiry, on REFRESH_SCHEDULE (NCRONTAB).
-// Fails the invocation (so it shows in Application Insights) when a profile has no valid token left.
+// Fails the invocation (so it shows in Application Insights) when any profile's refresh failed.
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { DEFAULT_REFRESH_SCHEDULE } from '../shared/config.js';
-import { contextLogger } from '../shared/context-logger.js';
-import { getRuntime } from '../shared/runtime.js';
+import { DEFAULT_REFRESH_SCHEDULE } from '../shared/defaults.js';
+import { loadCore } from '../shared/load-core.js';
 
 export async function refreshTimerHandler(timer: Timer, context: InvocationContext): Promise<void> {
+  const { contextLogger, getRuntime } = await loadCore();
   const log = contextLogger(context);
   let runtime;
   try {

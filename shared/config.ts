@@ -1,7 +1,10 @@
 // Parses and validates the app's settings (environment variables / app settings) into a frozen Config.
 // Pure: takes the environment as an argument. Every problem is collected and reported at once, naming the setting.
 import { Cron } from 'croner';
+import { DEFAULT_REFRESH_SCHEDULE } from './defaults.js';
 import { ConfigError, type ConfigProblem, type ConfigProblemCode } from './errors.js';
+
+export { DEFAULT_REFRESH_SCHEDULE };
 
 export type Environment = 'test' | 'prod';
 
@@ -54,7 +57,6 @@ export const ENVIRONMENTS: Readonly<Record<Environment, { issuer: string; altinn
   prod: { issuer: 'https://maskinporten.no/', altinnUrl: 'https://platform.altinn.no' },
 });
 
-export const DEFAULT_REFRESH_SCHEDULE = '0 */5 * * * *';
 export const DEFAULT_TOKEN_SECRET = 'altinn-token';
 export const DEFAULT_PROFILE = 'default';
 

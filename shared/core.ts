@@ -1,0 +1,7 @@
+// What the function handlers use, in one module that they import on their first invocation (shared/load-core.ts):
+// loading a function module then costs little more than @azure/functions itself (npm run bench, cold import).
+export { contextLogger } from './context-logger.js';
+export { ConfigError } from './errors.js';
+export { problemFor } from './problem.js';
+export { getRuntime } from './runtime.js';
+export { tokenResponseBody } from './token-response.js';
