@@ -1,6 +1,7 @@
 // `npm run host`: runs this Functions app locally without Core Tools. Settings come from the environment, then
 // local.settings.json `Values` for anything the environment does not set. Stops cleanly on SIGINT/SIGTERM.
 import { startHost, type LogSink } from './host.js';
+import { loadFunctions } from './functions.js';
 import { loadLocalSettings } from './settings.js';
 import { redactingLogger } from '../logging.js';
 
@@ -11,12 +12,7 @@ const log: LogSink = (level, fn, message) => {
 
 async function main(): Promise<void> {
   const settingsFile = loadLocalSettings();
-  // Imported after the settings are in place: the timer reads REFRESH_SCHEDULE when its module loads.
-  const [{ tokenOptions }, { healthOptions }, { refreshTimerOptions }] = await Promise.all([
-    import('../../functions/token.js'),
-    import('../../functions/health.js'),
-    import('../../functions/refresh-timer.js'),
-  ]);
+  const functions = await loadFunctions();
   const { getRuntime } = await import('../runtime.js');
   try {
     const startup = redactingLogger({
@@ -31,18 +27,14 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 7071);
   const host = await startHost({
     port,
-    host: process.env.HOST ?? '127.0.0.1',
-    http: [
-      { name: 'token', options: tokenOptions },
-      { name: 'health', options: healthOptions },
-    ],
-    timers: [{ name: 'refreshTokens', options: refreshTimerOptions }],
+    ...(process.env.HOST && { host: process.env.HOST }),
+    ...functions,
     log,
   });
   log('information', 'host', `Settings: environment${settingsFile ? ` + ${settingsFile}` : ''}.`);
   log('information', 'host', `token: [GET] ${host.url}/api/token/{profile?}`);
   log('information', 'host', `health: [GET] ${host.url}/api/health`);
-  log('information', 'host', `refreshTokens: timer "${refreshTimerOptions.schedule}" (UTC); run now: curl -X POST ${host.url}/admin/functions/refreshTokens`);
+  log('information', 'host', `refreshTokens: timer "${functions.timers[0]!.options.schedule}" (UTC); run now: curl -X POST ${host.url}/admin/functions/refreshTokens`);
   const stop = (signal: string) => {
     log('information', 'host', `${signal}: stopping.`);
     host.close().then(

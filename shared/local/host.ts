@@ -60,28 +60,43 @@ export function compileRoute(fn: HttpFunction): Route {
 
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const routes = options.http.map(compileRoute);
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, routes, options).catch((err: unknown) => {
       options.log('error', 'host', `Unhandled error: ${err instanceof Error ? err.name : 'unknown'}`);
       if (!res.headersSent) res.writeHead(500).end();
     });
-  });
+  };
+  const server = createServer(listener);
   server.keepAliveTimeout = 5_000;
   const crons = options.schedule === false ? [] : options.timers.map((t) => scheduleTimer(t, options.log));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', resolve);
-  });
+  const address = options.host ?? '127.0.0.1';
+  await listen(server, options.port, address);
   const port = (server.address() as AddressInfo).port;
+  const servers = [server];
+  if (options.host === undefined) {
+    // "localhost" may resolve to ::1 first: answer there too, on the same port, where the machine has IPv6.
+    const v6 = createServer(listener);
+    if (await listen(v6, port, '::1').then(() => true, () => false)) servers.push(v6);
+  }
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `http://${address}:${port}`,
     port,
-    close: () => closeServer(server, crons),
+    close: () => closeServers(servers, crons),
   };
 }
 
+function listen(server: Server, port: number, address: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, routes: readonly Route[], options: HostOptions): Promise<void> {
-  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+  const url = requestUrl(req);
   const admin = /^\/admin\/functions\/([\w-]+)$/.exec(url.pathname);
   if (admin && req.method === 'POST') {
     const timer = options.timers.find((t) => t.name.toLowerCase() === admin[1]!.toLowerCase());
@@ -95,11 +110,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
     const m = route.pattern.exec(url.pathname);
     if (!m) continue;
     if (!route.fn.options.methods.includes(req.method ?? 'GET')) return void res.writeHead(405).end();
-    const params: Record<string, string> = {};
-    route.names.forEach((name, i) => {
-      const v = m[i + 1];
-      if (v !== undefined) params[name] = decodeURIComponent(v);
-    });
+    const params = routeParams(route, m);
+    if (!params) return void res.writeHead(400).end();
     const body = hasBody(req) ? await drain(req) : EMPTY;
     const request = new HttpRequest({
       method: req.method ?? 'GET',
@@ -193,10 +205,37 @@ async function drain(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function closeServer(server: Server, crons: readonly Cron[]): Promise<void> {
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+  } catch {
+    return new URL(req.url ?? '/', 'http://127.0.0.1');
+  }
+}
+
+/** Route values, percent-decoded; undefined when one is not valid percent-encoding. */
+function routeParams(route: Route, m: RegExpExecArray): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  try {
+    route.names.forEach((name, i) => {
+      const v = m[i + 1];
+      if (v !== undefined) params[name] = decodeURIComponent(v);
+    });
+  } catch {
+    return undefined;
+  }
+  return params;
+}
+
+async function closeServers(servers: readonly Server[], crons: readonly Cron[]): Promise<void> {
   crons.forEach((c) => c.stop());
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    ),
+  );
 }

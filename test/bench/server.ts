@@ -16,21 +16,15 @@ function reply(msg: ServerMessage): void {
 async function startHostMode(): Promise<{ url: string; close(): Promise<void> }> {
   // The settings (pointing at the simulators in the bench process) are this process's environment, as in Azure;
   // the function modules are imported after that, as the host does (the timer reads REFRESH_SCHEDULE on load).
-  const [{ startHost }, { tokenOptions }, { healthOptions }, { refreshTimerOptions }, { getRuntime }] = await Promise.all([
+  const [{ startHost }, { loadFunctions }, { getRuntime }] = await Promise.all([
     import('../../shared/local/host.js'),
-    import('../../functions/token.js'),
-    import('../../functions/health.js'),
-    import('../../functions/refresh-timer.js'),
+    import('../../shared/local/functions.js'),
     import('../../shared/runtime.js'),
   ]);
   getRuntime(); // fails fast on bad settings
   const host = await startHost({
     port: 0,
-    http: [
-      { name: 'token', options: tokenOptions },
-      { name: 'health', options: healthOptions },
-    ],
-    timers: [{ name: 'refreshTokens', options: refreshTimerOptions }],
+    ...(await loadFunctions()),
     schedule: false,
     // The Functions host ships logs elsewhere; here they are only counted (a warm request logs nothing).
     log: () => void logLines++,

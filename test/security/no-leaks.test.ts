@@ -3,10 +3,8 @@
 // private key member, the stored key, a grant or a token (the token endpoint's own 200 body is the one place a
 // token belongs, so only that body may carry one).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { healthOptions } from '../../functions/health.js';
-import { refreshTimerOptions } from '../../functions/refresh-timer.js';
-import { tokenOptions } from '../../functions/token.js';
 import { parseConfig } from '../../shared/config.js';
+import { loadFunctions } from '../../shared/local/functions.js';
 import { startHost, type RunningHost } from '../../shared/local/host.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
 import type { FetchLike } from '../../shared/upstream.js';
@@ -57,11 +55,7 @@ beforeAll(async () => {
   world = await startWorld();
   host = await startHost({
     port: 0,
-    http: [
-      { name: 'token', options: tokenOptions },
-      { name: 'health', options: healthOptions },
-    ],
-    timers: [{ name: 'refreshTokens', options: refreshTimerOptions }],
+    ...(await loadFunctions()),
     schedule: false,
     log: (level, fn, message) => void logs.push(`${level} ${fn} ${message}`),
   });
