@@ -52,12 +52,17 @@ export class NoValidTokenError extends BrokerError {
   }
 }
 
+/** How long the last good token is served after a failed refresh before a request tries again. */
+export const FAILED_REFRESH_PAUSE_MS = 10_000;
+
 export class ProfileBroker {
   private current?: CachedToken;
   private inflight?: Promise<CachedToken>;
   private key?: { version: string; key: SigningKey };
   private unstored?: CachedToken;
   private last?: ProfileStatus['lastRefresh'];
+  /** ms since epoch; see getToken. */
+  private retryNotBefore = 0;
   /** Identifies everything that changes the token (../shared/protocol.md §6); stored as a tag. */
   readonly cacheKey: string;
 
@@ -72,7 +77,11 @@ export class ProfileBroker {
   /** For GET /api/token: a token with at least minTtlSeconds left; a warm call does no I/O at all. */
   async getToken(log: Logger, minTtlSeconds = this.deps.policy.minTokenTtlSeconds): Promise<CachedToken> {
     const cur = this.current;
-    if (cur && cur.expiresAt - this.deps.now() >= minTtlSeconds * 1000) return cur;
+    const now = this.deps.now();
+    if (cur && cur.expiresAt - now >= minTtlSeconds * 1000) return cur;
+    // After a failed refresh, the last good token is served for a short while before the next attempt, so that a
+    // stream of requests does not turn into a stream of calls to a service that is down.
+    if (cur && cur.expiresAt > now && now < this.retryNotBefore) return cur;
     try {
       return await this.refresh(minTtlSeconds, log);
     } catch (err) {
@@ -147,7 +156,6 @@ export class ProfileBroker {
     try {
       const stored = await this.readStored(log);
       if (stored && stored.expiresAt - now() >= needSeconds * 1000) {
-        this.current = stored;
         this.record('adopted');
         log.info(`[${profile.name}] Using the token in secret "${profile.tokenSecret}" (valid until ${new Date(stored.expiresAt).toISOString()}).`);
         return stored;
@@ -242,6 +250,7 @@ export class ProfileBroker {
     const code = err instanceof BrokerError ? err.code : 'unexpected';
     const cur = this.current;
     if (cur && cur.expiresAt > now()) {
+      this.retryNotBefore = now() + FAILED_REFRESH_PAUSE_MS;
       log.warn(`[${profile.name}] Refresh failed (${code}): ${(err as Error).message} Serving the last good token (valid until ${new Date(cur.expiresAt).toISOString()}).`);
       return cur;
     }

@@ -2,6 +2,7 @@
 // the real Key Vault SDK against the vault simulator, a shared adjustable clock.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { decodeJwt } from 'jose';
+import { FAILED_REFRESH_PAUSE_MS } from '../../shared/broker.js';
 import { parseConfig } from '../../shared/config.js';
 import { Runtime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';
@@ -87,8 +88,16 @@ describe('ProfileBroker', () => {
     const served = await rt.broker().getToken(log);
     expect(served.token).toBe(good.token);
     expect(world.sims.keyVault.listVersions('altinn-token')).toHaveLength(1);
-    expect(lines.join('\n')).toMatch(/Serving the last good token/);
     expect(rt.broker().status().lastRefresh).toMatchObject({ outcome: 'failed', errorCode: 'MASKINPORTEN_UNAVAILABLE' });
+    // for a short pause the next requests are served without calling Maskinporten again
+    const calls = world.sims.maskinporten.requests.length;
+    expect((await rt.broker().getToken(log)).token).toBe(good.token);
+    expect(world.sims.maskinporten.requests).toHaveLength(calls);
+    // after the pause a request tries again, and succeeds now that Maskinporten is back
+    world.clock.advance(FAILED_REFRESH_PAUSE_MS);
+    const fresh = await rt.broker().getToken(log);
+    expect(fresh.token).not.toBe(good.token);
+    expect(lines.join('\n')).toMatch(/Serving the last good token/);
   });
 
   test('with nothing valid left a failure is NO_VALID_TOKEN carrying the cause', async () => {
