@@ -3,9 +3,10 @@
 // mint, validate, and store a new version. A failure never replaces a good token; it is served until it expires.
 import { createHash } from 'node:crypto';
 import type { Profile } from './config.js';
-import { BrokerError, StoreError, type BrokerErrorCode } from './errors.js';
-import { decodeKey, type SigningKey } from './key.js';
+import { BrokerError, type BrokerErrorCode } from './errors.js';
+import type { SigningKey } from './key.js';
 import type { Logger } from './logging.js';
+import { decodeProfileKey, readKeySecret } from './profile-key.js';
 import type { SecretStore } from './store.js';
 import { inspectToken } from './token-claims.js';
 import { mintToken, type MintContext } from './token-source.js';
@@ -206,19 +207,9 @@ export class ProfileBroker {
   /** Reads the key secret and decodes it again only when its version changed (rotation without restart). */
   private async loadKey(log: Logger): Promise<SigningKey> {
     const { profile, store } = this.deps;
-    const secret = await store.read(profile.keySecret);
-    const setting = profile.name === 'default' ? 'MASKINPORTEN_KEY_SECRET' : `PROFILE__${profile.name}__MASKINPORTEN_KEY_SECRET`;
-    if (!secret) {
-      throw new StoreError(
-        'KEY_NOT_FOUND',
-        `The key secret "${profile.keySecret}" (${setting}) does not exist in the vault: store the base64-encoded private key under that name.`,
-        404,
-      );
-    }
+    const secret = await readKeySecret(store, profile);
     if (this.key?.version === secret.version) return this.key.key;
-    const key = await decodeKey(secret.value, { secretName: profile.keySecret, setting, ...(profile.kid !== undefined && { kid: profile.kid }) });
-    key.warnings.forEach((w) => log.warn(`[${profile.name}] ${w}`));
-    log.info(`[${profile.name}] Loaded key ${key.kid} (${key.alg}, RSA ${key.bits}) from secret "${profile.keySecret}" version ${secret.version}.`);
+    const key = await decodeProfileKey(secret, profile, log);
     this.key = { version: secret.version, key };
     return key;
   }

@@ -6,6 +6,7 @@ import { BrokerError, ConfigError } from './errors.js';
 import { KeyVaultStore } from './keyvault-store.js';
 import type { Logger } from './logging.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import type { MintContext } from './token-source.js';
 import type { SecretStore } from './store.js';
 import type { FetchLike } from './upstream.js';
 
@@ -21,26 +22,37 @@ export interface RefreshReport {
   readonly outcome: RefreshOutcome;
 }
 
+/** The Key Vault store for a configuration. */
+export function createStore(config: Config): SecretStore {
+  return new KeyVaultStore({ vaultUrl: config.keyVaultUrl, local: config.localVault, timeoutMs: 3 * config.httpTimeoutMs });
+}
+
+/** Endpoints, fetch, clock, timeout and retry policy for minting, from a configuration. */
+export function mintContext(config: Config, overrides: RuntimeOverrides = {}): MintContext {
+  return {
+    endpoints: { issuer: config.issuer, tokenUrl: config.tokenUrl, altinnUrl: config.altinnUrl },
+    fetch: overrides.fetch ?? ((url, init) => fetch(url, init)),
+    now: overrides.now ?? Date.now,
+    timeoutMs: config.httpTimeoutMs,
+    retry: { ...DEFAULT_RETRY, attempts: config.retryMaxAttempts, ...overrides.retry },
+  };
+}
+
 export class Runtime {
   private readonly brokers: ReadonlyMap<string, ProfileBroker>;
 
   constructor(readonly config: Config, overrides: RuntimeOverrides = {}) {
-    const store = overrides.store ?? new KeyVaultStore({ vaultUrl: config.keyVaultUrl, local: config.localVault, timeoutMs: 3 * config.httpTimeoutMs });
-    const retry: RetryPolicy = { ...DEFAULT_RETRY, attempts: config.retryMaxAttempts, ...overrides.retry };
-    const fetchImpl: FetchLike = overrides.fetch ?? ((url, init) => fetch(url, init));
+    const store = overrides.store ?? createStore(config);
+    const mint = mintContext(config, overrides);
     this.brokers = new Map(
       config.profiles.map((profile) => [
         profile.name,
         new ProfileBroker({
           profile,
           environment: config.environment,
-          endpoints: { issuer: config.issuer, tokenUrl: config.tokenUrl, altinnUrl: config.altinnUrl },
           policy: config,
           store,
-          fetch: fetchImpl,
-          now: overrides.now ?? Date.now,
-          timeoutMs: config.httpTimeoutMs,
-          retry,
+          ...mint,
         }),
       ]),
     );

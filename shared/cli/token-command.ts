@@ -3,12 +3,11 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DEFAULT_PROFILE, parseConfig, type Config, type Profile } from '../config.js';
 import { BrokerError, ConfigError, StoreError } from '../errors.js';
-import { decodeKey, type SigningKey } from '../key.js';
-import { KeyVaultStore } from '../keyvault-store.js';
 import { loadLocalSettings } from '../local/settings.js';
-import { redact, redactingLogger, type Logger } from '../logging.js';
-import { DEFAULT_RETRY } from '../retry.js';
-import { mintToken, type MintContext, type MintedToken } from '../token-source.js';
+import { redact, redactingLogger } from '../logging.js';
+import { decodeProfileKey, readKeySecret } from '../profile-key.js';
+import { createStore, mintContext } from '../runtime.js';
+import { mintToken, type MintedToken } from '../token-source.js';
 import { CommandError, EXIT, parseFlags, UsageError, type Io } from './args.js';
 
 export const TOKEN_USAGE = `Usage: maskinporten-broker token [--profile <name>] [--show-token]
@@ -61,7 +60,7 @@ export async function tokenCommand(args: readonly string[], io: Io): Promise<num
     error: (m) => io.err(`error: ${m}\n`),
   });
   try {
-    const key = await loadKey(config, profile, log);
+    const key = await decodeProfileKey(await readKeySecret(createStore(config), profile), profile, log);
     const minted = await mintToken(profile, key, mintContext(config), log);
     io.out(describeToken(profile, minted, values['show-token']));
     return EXIT.OK;
@@ -91,35 +90,6 @@ function findProfile(config: Config, name: string): Profile {
     throw new UsageError(`--profile: there is no token profile "${name}". Configured profiles: ${config.profiles.map((p) => p.name).join(', ')}.`);
   }
   return profile;
-}
-
-/** The broker's key loading, without its cache: read the secret, decode it, report its warnings. */
-async function loadKey(config: Config, profile: Profile, log: Logger): Promise<SigningKey> {
-  const store = new KeyVaultStore({ vaultUrl: config.keyVaultUrl, local: config.localVault, timeoutMs: 3 * config.httpTimeoutMs });
-  const setting = profile.name === DEFAULT_PROFILE ? 'MASKINPORTEN_KEY_SECRET' : `PROFILE__${profile.name}__MASKINPORTEN_KEY_SECRET`;
-  const secret = await store.read(profile.keySecret);
-  if (!secret) {
-    throw new StoreError(
-      'KEY_NOT_FOUND',
-      `The key secret "${profile.keySecret}" (${setting}) does not exist in the vault: store the base64-encoded private key under that name.`,
-      404,
-    );
-  }
-  const key = await decodeKey(secret.value, { secretName: profile.keySecret, setting, ...(profile.kid !== undefined && { kid: profile.kid }) });
-  key.warnings.forEach((w) => log.warn(`[${profile.name}] ${w}`));
-  log.info(`[${profile.name}] Loaded key ${key.kid} (${key.alg}, RSA ${key.bits}) from secret "${profile.keySecret}" version ${secret.version}.`);
-  return key;
-}
-
-/** The same endpoints, timeout and retry policy as the app's composition root (shared/runtime.ts). */
-function mintContext(config: Config): MintContext {
-  return {
-    endpoints: { issuer: config.issuer, tokenUrl: config.tokenUrl, altinnUrl: config.altinnUrl },
-    fetch: (url, init) => fetch(url, init),
-    now: Date.now,
-    timeoutMs: config.httpTimeoutMs,
-    retry: { ...DEFAULT_RETRY, attempts: config.retryMaxAttempts },
-  };
 }
 
 function describeToken(profile: Profile, minted: MintedToken, showToken: boolean): string {
