@@ -1,6 +1,7 @@
 // Turns broker errors into RFC 9457 application/problem+json answers: one table maps error codes to statuses.
 // Only the error's own message (fixed text plus safe facts) and code go out, never a stack or an upstream body.
-import { ProblemDocument } from 'http-problem-details';
+// The document is a plain object: RFC 9457 is five members, and the npm library we tried first validates `type`
+// with Node's deprecated url.parse (a runtime warning today, an error in future Node versions).
 import { NoValidTokenError } from './broker.js';
 import { BrokerError, ConfigError, UpstreamError, type BrokerErrorCode } from './errors.js';
 
@@ -53,19 +54,15 @@ export function problemFor(err: unknown, instance?: string): ProblemResponse {
     const upstream = cause instanceof UpstreamError ? cause.facts.retryAfterSeconds : undefined;
     headers['retry-after'] = String(upstream ?? DEFAULT_RETRY_AFTER_SECONDS);
   }
-  const doc = new ProblemDocument(
-    {
-      type: `urn:maskinporten-broker:problem:${(code ?? 'internal').toLowerCase().replace(/_/g, '-')}`,
-      title: (code && TITLES[code]) ?? (broker ? 'No valid token is available' : 'Internal error'),
-      status,
-      detail: broker ? broker.message : 'An unexpected error occurred; see the function logs.',
-      ...(instance !== undefined && { instance }),
-    },
-    {
-      code: code ?? 'INTERNAL',
-      ...(err instanceof ConfigError && { problems: err.problems.map((p) => ({ ...p })) }),
-      ...(cause instanceof UpstreamError && cause.facts.traceId && { traceId: cause.facts.traceId }),
-    },
-  );
+  const doc = {
+    type: `urn:maskinporten-broker:problem:${(code ?? 'internal').toLowerCase().replace(/_/g, '-')}`,
+    title: (code && TITLES[code]) ?? (broker ? 'No valid token is available' : 'Internal error'),
+    status,
+    detail: broker ? broker.message : 'An unexpected error occurred; see the function logs.',
+    ...(instance !== undefined && { instance }),
+    code: code ?? 'INTERNAL',
+    ...(err instanceof ConfigError && { problems: err.problems.map((p) => ({ ...p })) }),
+    ...(cause instanceof UpstreamError && cause.facts.traceId && { traceId: cause.facts.traceId }),
+  };
   return { status, headers, body: JSON.stringify(doc) };
 }

@@ -13,6 +13,7 @@ const log: LogSink = (level, fn, message) => {
 async function main(): Promise<void> {
   const settingsFile = loadLocalSettings();
   const functions = await loadFunctions();
+  log('information', 'host', 'The @azure/functions "test mode" warnings above are expected outside the Azure Functions host.');
   const { getRuntime } = await import('../runtime.js');
   try {
     const startup = redactingLogger({
