@@ -86,11 +86,9 @@ async function coldImportSection(app: BuiltApp): Promise<void> {
     verdict: verdict(ratio <= 1.5),
   });
   const pieces: ImportSet[] = [
-    { label: 'jose', modules: ['jose'] },
     { label: 'croner', modules: ['croner'] },
-    { label: 'http-problem-details', modules: ['http-problem-details'] },
     { label: 'exponential-backoff', modules: ['exponential-backoff'] },
-    { label: 'shared/runtime.js (the core, without @azure/functions)', modules: ['./shared/runtime.js'] },
+    { label: 'shared/core.js (what the handlers load on their first invocation, without @azure/functions)', modules: ['./shared/core.js'] },
     { label: '@azure/keyvault-secrets (lazy)', modules: ['@azure/keyvault-secrets'] },
     { label: '@azure/identity (lazy)', modules: ['@azure/identity'] },
   ];
