@@ -8,6 +8,7 @@ import {
   callName,
   callersOf,
   declarations,
+  literal,
   objectEntries,
   property,
   resourcesOfType,
@@ -105,11 +106,9 @@ export function evaluate(n: Node, scope: Scope): Value {
     case 'string':
       return evalString(n, scope);
     case 'number':
-      return Number(n.text);
     case 'boolean':
-      return n.text === 'true';
     case 'null':
-      return null;
+      return literal(n)!;
     case 'array':
       return n.namedChildren.filter((c) => c.type !== 'comment').map((c) => evaluate(c, scope));
     case 'object': {
