@@ -107,7 +107,3 @@ export class StoreError extends BrokerError {
     this.status = status;
   }
 }
-
-export function isRetryable(err: unknown): boolean {
-  return err instanceof UpstreamUnavailableError;
-}

@@ -32,5 +32,3 @@ export function redactingLogger(inner: Logger): Logger {
     error: (m) => inner.error(redact(m)),
   };
 }
-
-export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };

@@ -2,7 +2,7 @@
 // configured profile, once per process. Configuration is read here and only here; a bad one is kept and reported.
 import { ProfileBroker, type ProfileStatus, type RefreshOutcome } from './broker.js';
 import { DEFAULT_PROFILE, parseConfig, type Config } from './config.js';
-import { BrokerError, ConfigError } from './errors.js';
+import { BrokerError } from './errors.js';
 import { KeyVaultStore } from './keyvault-store.js';
 import type { Logger } from './logging.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -112,8 +112,4 @@ export function getRuntime(): Runtime {
 /** Replaces the process-wide runtime (tests, the local host after reloading settings). */
 export function setRuntime(runtime: Runtime | undefined): void {
   current = runtime ? { runtime } : undefined;
-}
-
-export function isConfigError(err: unknown): err is ConfigError {
-  return err instanceof ConfigError;
 }
