@@ -22,23 +22,24 @@ const LOCAL_CREDENTIAL: TokenCredential = {
   getToken: async () => ({ token: 'local-simulator', expiresOnTimestamp: Date.now() + 3_600_000 }),
 };
 
+/** A SecretClient for a vault; `local` (a loopback http simulator only) allows plain http and a dummy credential.
+ *  The SDKs are imported here, on first use, not at start-up. */
+export async function createSecretClient(vaultUrl: string, local: boolean, credential?: TokenCredential): Promise<SecretClient> {
+  const { SecretClient } = await import('@azure/keyvault-secrets');
+  const cred = credential ?? (local ? LOCAL_CREDENTIAL : new (await import('@azure/identity')).DefaultAzureCredential());
+  return new SecretClient(vaultUrl, cred, {
+    ...(local && { allowInsecureConnection: true, disableChallengeResourceVerification: true }),
+    retryOptions: { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 4_000 },
+  });
+}
+
 export class KeyVaultStore implements SecretStore {
   private client?: Promise<SecretClient>;
 
   constructor(private readonly options: KeyVaultStoreOptions) {}
 
   private getClient(): Promise<SecretClient> {
-    this.client ??= (async () => {
-      const { SecretClient } = await import('@azure/keyvault-secrets');
-      const { vaultUrl, local } = this.options;
-      const credential =
-        this.options.credential ??
-        (local ? LOCAL_CREDENTIAL : new (await import('@azure/identity')).DefaultAzureCredential());
-      return new SecretClient(vaultUrl, credential, {
-        ...(local && { allowInsecureConnection: true, disableChallengeResourceVerification: true }),
-        retryOptions: { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 4_000 },
-      });
-    })();
+    this.client ??= createSecretClient(this.options.vaultUrl, this.options.local, this.options.credential);
     return this.client;
   }
 
@@ -70,7 +71,7 @@ export class KeyVaultStore implements SecretStore {
   }
 }
 
-function statusOf(err: unknown): number | undefined {
+export function statusOf(err: unknown): number | undefined {
   const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
   return typeof status === 'number' ? status : undefined;
 }

@@ -1,18 +1,12 @@
 // Stores a generated private key (base64 of the private JWK) as a Key Vault secret for `keygen --vault --secret`.
-// Same client set-up as shared/keyvault-store.ts: a loopback http URL is the local simulator, otherwise DefaultAzureCredential.
-import type { TokenCredential } from '@azure/identity';
-import type { SecretClient } from '@azure/keyvault-secrets';
+// The client comes from shared/keyvault-store.ts: a loopback http URL is the local simulator, otherwise DefaultAzureCredential.
 import { isLoopback } from '../config.js';
+import { createSecretClient, statusOf } from '../keyvault-store.js';
 import { CommandError } from './args.js';
 
 export const KEY_CONTENT_TYPE = 'application/jwk+json;base64';
 /** Bound on each Key Vault call, the SDK's retries included (as shared/keyvault-store.ts). */
 const TIMEOUT_MS = 30_000;
-
-/** For the local simulator only: it checks that a bearer token is sent, not what it is. */
-const LOCAL_CREDENTIAL: TokenCredential = {
-  getToken: async () => ({ token: 'local-simulator', expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
 
 export interface KeyUpload {
   readonly vaultUrl: URL;
@@ -29,7 +23,7 @@ export interface KeyVaultTarget {
 }
 
 export async function keyVaultTarget(u: KeyUpload): Promise<KeyVaultTarget> {
-  const client = await secretClient(u.vaultUrl);
+  const client = await createSecretClient(u.vaultUrl.origin, u.vaultUrl.protocol === 'http:' && isLoopback(u.vaultUrl));
   const where = `secret "${u.secretName}" in ${u.vaultUrl.origin}`;
   return {
     async checkWritable() {
@@ -60,21 +54,6 @@ export async function keyVaultTarget(u: KeyUpload): Promise<KeyVaultTarget> {
       }
     },
   };
-}
-
-async function secretClient(vaultUrl: URL): Promise<SecretClient> {
-  const { SecretClient } = await import('@azure/keyvault-secrets');
-  const local = vaultUrl.protocol === 'http:' && isLoopback(vaultUrl);
-  const credential = local ? LOCAL_CREDENTIAL : new (await import('@azure/identity')).DefaultAzureCredential();
-  return new SecretClient(vaultUrl.origin, credential, {
-    ...(local && { allowInsecureConnection: true, disableChallengeResourceVerification: true }),
-    retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 },
-  });
-}
-
-function statusOf(err: unknown): number | undefined {
-  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
 }
 
 /** Status, service error code and credential error name only: never the SDK message or a response body. */
