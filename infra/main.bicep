@@ -162,7 +162,7 @@ var knownTokenSecretNames = union(filter(split(replace(existingTokenSecretNames,
 
 // Profiles configured through extraAppSettings (PROFILE__<name>__<SETTING>), and each profile's token secret as the
 // app names it: TOKEN_SECRET, else altinn-token (default) or altinn-token-<name with _ as ->.
-var namedProfiles = union(map(filter(items(extraAppSettings), setting => startsWith(setting.key, 'PROFILE__')), setting => split(setting.key, '__')[1]), [])
+var namedProfiles = union(map(filter(items(extraAppSettings), setting => startsWith(setting.key, 'PROFILE__')), setting => (split(setting.key, '__')[1])), [])
 var defaultReaderGrants = map(readerIds, id => {
   secret: tokenSecret
   principalId: id

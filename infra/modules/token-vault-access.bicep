@@ -31,7 +31,7 @@ var placeholderTags = {
 
 // union() with an empty list removes duplicate grants, so two role assignments never get the same name.
 var grants = union(readerGrants, [])
-var readableSecretNames = union(map(grants, grant => grant.secret), [])
+var readableSecretNames = union(map(grants, grant => (grant.secret)), [])
 var placeholderSecretNames = filter(readableSecretNames, name => !contains(existingSecretNames, name))
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
