@@ -1,5 +1,6 @@
 // Entry point for `azd up` / `az deployment group create`: the Maskinporten/Altinn token broker on Flex
-// Consumption with one user-assigned identity, App Insights (Entra auth), and a new or existing Key Vault.
+// Consumption with one user-assigned identity, App Insights (Entra auth), a key vault the broker only reads
+// (the Maskinporten private key) and a token vault it writes (new or existing vaults for either).
 // Writes the app settings the app's configuration contract (shared/config.ts) reads; outputs for azd.
 targetScope = 'resourceGroup'
 
@@ -60,15 +61,21 @@ param altinnSystemUserExternalRef string = ''
 @description('More app settings as { NAME: value }, e.g. named profiles PROFILE__<name>__<SETTING> or HTTP_TIMEOUT_MS. Values are strings; never put a secret value here.')
 param extraAppSettings object = {}
 
-// ---------------------------------------------------------------- Key Vault
+// ---------------------------------------------------------------- Key Vaults (the key vault and the token vault)
 
-@description('Name of an existing Key Vault (RBAC authorisation) that holds the Maskinporten key. Empty: create a new vault.')
+@description('Name of an existing Key Vault (RBAC authorisation) that holds the Maskinporten key (the KEY vault: the broker only reads it). Empty: create kv-<token>.')
 param existingKeyVaultName string = ''
 
-@description('Resource group of that existing vault (same subscription). Empty: this resource group.')
+@description('Resource group of that existing key vault (same subscription). Empty: this resource group.')
 param existingKeyVaultResourceGroupName string = ''
 
-@description('Principal (object) ids, separated by commas or spaces, that get Key Vault Secrets User on the vault to read the token secret directly.')
+@description('Name of an existing Key Vault (RBAC authorisation) the broker writes the token secrets to (the TOKEN vault). Empty: create kvt-<token>. The same name as existingKeyVaultName puts key and tokens in one vault.')
+param existingTokenVaultName string = ''
+
+@description('Resource group of that existing token vault (same subscription). Empty: this resource group.')
+param existingTokenVaultResourceGroupName string = ''
+
+@description('Principal (object) ids, separated by commas or spaces, that may read the default profile\'s token secret straight from the token vault (Key Vault Secrets User on that one secret, never on a vault).')
 param keyVaultReaderPrincipalIds string = ''
 
 @description('Principal type of those readers.')
@@ -79,7 +86,13 @@ param keyVaultReaderPrincipalIds string = ''
 ])
 param keyVaultReaderPrincipalType string = 'ServicePrincipal'
 
-@description('Optional principal (object) id, e.g. yours, that gets Key Vault Secrets Officer so it can upload the Maskinporten key. Empty: none.')
+@description('Readers of named profiles\' token secrets, as [{ profile, principalId, principalType? }] (principalType defaults to ServicePrincipal); each gets Key Vault Secrets User on that profile\'s token secret only.')
+param tokenSecretReaders array = []
+
+@description('Token secrets an earlier deployment already created in the token vault, separated by commas (azd feeds back the TOKEN_SECRETS_CREATED output): they get no placeholder, so a live token is never replaced.')
+param existingTokenSecretNames string = ''
+
+@description('Optional principal (object) id, e.g. yours, that gets Key Vault Secrets Officer on the key vault so it can upload the Maskinporten key. Empty: none.')
 param keyVaultAdminPrincipalId string = ''
 
 @description('Principal type of that admin principal.')
@@ -90,15 +103,21 @@ param keyVaultAdminPrincipalId string = ''
 ])
 param keyVaultAdminPrincipalType string = 'User'
 
-// ---------------------------------------------------------------- Easy Auth (Entra ID in front of the API)
+// ---------------------------------------------------------------- callers (Entra ID app roles, checked in code; Easy Auth optional)
 
-@description('Client id of the Entra ID app registration that represents this API (callers request tokens for api://<id>). Empty: no Easy Auth.')
+@description('Client id of the Entra ID app registration that represents this API. Set: caller authorization in code is on (AUTH_TENANT_ID = this tenant, AUTH_AUDIENCE). Empty: function keys only.')
 param authClientId string = ''
 
-@description('Client (application) ids allowed to call, separated by commas or spaces, e.g. the client id of a consumer\'s managed identity.')
+@description('AUTH_AUDIENCE: the audience(s) caller tokens must carry, separated by spaces. Empty: api://<authClientId> and <authClientId>.')
+param authAudience string = ''
+
+@description('Turn on Easy Auth (App Service authentication) in front of the app as well; needs authClientId and at least one allowed caller.')
+param enableEasyAuth bool = false
+
+@description('Easy Auth: client (application) ids allowed to call, separated by commas or spaces, e.g. the client id of a consumer\'s managed identity.')
 param allowedCallerApplicationIds string = ''
 
-@description('Object (principal) ids allowed to call, separated by commas or spaces.')
+@description('Easy Auth: object (principal) ids allowed to call, separated by commas or spaces. With both lists set, a caller must be in both.')
 param allowedCallerObjectIds string = ''
 
 // ---------------------------------------------------------------- scale
@@ -122,18 +141,52 @@ var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, 
 var tags = {
   'azd-env-name': environmentName
 }
-var useExistingVault = !empty(existingKeyVaultName)
-var vaultName = useExistingVault ? existingKeyVaultName : 'kv-${resourceToken}'
-var vaultResourceGroupName = useExistingVault && !empty(existingKeyVaultResourceGroupName) ? existingKeyVaultResourceGroupName : resourceGroup().name
+var useExistingKeyVault = !empty(existingKeyVaultName)
+var keyVaultName = useExistingKeyVault ? existingKeyVaultName : 'kv-${resourceToken}'
+var keyVaultResourceGroupName = useExistingKeyVault && !empty(existingKeyVaultResourceGroupName) ? existingKeyVaultResourceGroupName : resourceGroup().name
+var useExistingTokenVault = !empty(existingTokenVaultName)
+var tokenVaultName = useExistingTokenVault ? existingTokenVaultName : 'kvt-${resourceToken}'
+var tokenVaultResourceGroupName = useExistingTokenVault && !empty(existingTokenVaultResourceGroupName) ? existingTokenVaultResourceGroupName : resourceGroup().name
 var deploymentContainerName = 'deployment-package'
 
 var keySecretName = empty(maskinportenKeySecretName) ? 'maskinporten-key' : maskinportenKeySecretName
 var tokenSecret = empty(tokenSecretName) ? 'altinn-token' : tokenSecretName
 var schedule = empty(refreshSchedule) ? '0 */5 * * * *' : refreshSchedule
 
-var readerIds = filter(split(replace(keyVaultReaderPrincipalIds, ' ', ','), ','), id => !empty(id))
-var callerApplicationIds = filter(split(replace(allowedCallerApplicationIds, ' ', ','), ','), id => !empty(id))
-var callerObjectIds = filter(split(replace(allowedCallerObjectIds, ' ', ','), ','), id => !empty(id))
+// Lists of ids: split on commas and spaces, drop empties, and union() with an empty list to drop duplicates
+// (a principal listed twice would otherwise give two role assignments with one name: a template error).
+var readerIds = union(filter(split(replace(keyVaultReaderPrincipalIds, ' ', ','), ','), id => !empty(id)), [])
+var callerApplicationIds = union(filter(split(replace(allowedCallerApplicationIds, ' ', ','), ','), id => !empty(id)), [])
+var callerObjectIds = union(filter(split(replace(allowedCallerObjectIds, ' ', ','), ','), id => !empty(id)), [])
+var knownTokenSecretNames = union(filter(split(replace(existingTokenSecretNames, ' ', ','), ','), name => !empty(name)), [])
+
+// Profiles configured through extraAppSettings (PROFILE__<name>__<SETTING>), and each profile's token secret as the
+// app names it: TOKEN_SECRET, else altinn-token (default) or altinn-token-<name with _ as ->.
+var namedProfiles = union(map(filter(items(extraAppSettings), setting => startsWith(setting.key, 'PROFILE__')), setting => (split(setting.key, '__')[1])), [])
+var defaultReaderGrants = map(readerIds, id => {
+  secret: tokenSecret
+  principalId: id
+  principalType: keyVaultReaderPrincipalType
+})
+var namedReaderGrants = map(tokenSecretReaders, reader => {
+  secret: reader.profile == 'default' ? tokenSecret : (!contains(namedProfiles, reader.profile) ? fail('tokenSecretReaders: profile "${reader.profile}" is not configured (no PROFILE__${reader.profile}__* setting in extraAppSettings).') : (contains(extraAppSettings, 'PROFILE__${reader.profile}__TOKEN_SECRET') ? string(extraAppSettings['PROFILE__${reader.profile}__TOKEN_SECRET']) : 'altinn-token-${replace(reader.profile, '_', '-')}'))
+  principalId: reader.principalId
+  principalType: contains(reader, 'principalType') ? reader.principalType : 'ServicePrincipal'
+})
+// Deduplicated again here and in the module: a principal named twice for one secret gets one role assignment.
+var readerGrants = union(defaultReaderGrants, namedReaderGrants)
+
+// Settings that contradict each other stop the deployment with a message instead of silently doing less.
+var callersGiven = !empty(callerApplicationIds) || !empty(callerObjectIds)
+var authProblemList = [
+  !empty(authAudience) && empty(authClientId) ? 'AUTH_AUDIENCE (authAudience) is set but AUTH_CLIENT_ID (authClientId) is not: set the broker\'s app registration client id.' : ''
+  enableEasyAuth && empty(authClientId) ? 'ENABLE_EASY_AUTH (enableEasyAuth) is true but AUTH_CLIENT_ID (authClientId) is empty: Easy Auth needs the broker\'s app registration.' : ''
+  enableEasyAuth && !callersGiven ? 'ENABLE_EASY_AUTH (enableEasyAuth) is true but no allowed caller is set: set ALLOWED_CALLER_APPLICATION_IDS and/or ALLOWED_CALLER_OBJECT_IDS (with both, a caller must be in both lists).' : ''
+  !enableEasyAuth && callersGiven ? 'ALLOWED_CALLER_APPLICATION_IDS / ALLOWED_CALLER_OBJECT_IDS are set but ENABLE_EASY_AUTH (enableEasyAuth) is not true, so they would have no effect: set ENABLE_EASY_AUTH=true, or grant app roles instead (see infra/README.md).' : ''
+]
+var authProblems = filter(authProblemList, problem => !empty(problem))
+var easyAuthEnabled = empty(authProblems) ? enableEasyAuth : fail(join(authProblems, ' '))
+var callerAuthorizationEnabled = !empty(authClientId)
 
 // ---------------------------------------------------------------- resources
 
@@ -143,8 +196,9 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
   tags: tags
 }
 
+// Nested deployment names carry the resource token: two environments in one resource group do not collide.
 module monitoring 'modules/monitoring.bicep' = {
-  name: 'monitoring'
+  name: 'monitoring-${resourceToken}'
   params: {
     logAnalyticsName: 'log-${resourceToken}'
     applicationInsightsName: 'appi-${resourceToken}'
@@ -155,7 +209,7 @@ module monitoring 'modules/monitoring.bicep' = {
 }
 
 module storage 'modules/storage.bicep' = {
-  name: 'storage'
+  name: 'storage-${resourceToken}'
   params: {
     name: 'st${resourceToken}'
     location: location
@@ -165,28 +219,51 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
-module newVault 'modules/key-vault.bicep' = if (!useExistingVault) {
-  name: 'key-vault'
+module newKeyVault 'modules/key-vault.bicep' = if (!useExistingKeyVault) {
+  name: 'key-vault-${resourceToken}'
   params: {
-    name: vaultName
+    name: keyVaultName
     location: location
     tags: tags
   }
 }
 
-module vaultAccess 'modules/key-vault-access.bicep' = {
-  name: 'key-vault-access'
-  scope: resourceGroup(vaultResourceGroupName)
+module newTokenVault 'modules/key-vault.bicep' = if (!useExistingTokenVault) {
+  name: 'token-vault-${resourceToken}'
   params: {
-    vaultName: vaultName
+    name: tokenVaultName
+    location: location
+    tags: tags
+  }
+}
+
+// The key vault: the broker reads the private key (Secrets User); the admin may write; no consumer role here.
+module keyVaultAccess 'modules/key-vault-access.bicep' = {
+  name: 'key-vault-access-${resourceToken}'
+  scope: resourceGroup(keyVaultResourceGroupName)
+  params: {
+    vaultName: keyVaultName
     brokerPrincipalId: identity.properties.principalId
-    readerPrincipalIds: readerIds
-    readerPrincipalType: keyVaultReaderPrincipalType
     adminPrincipalId: keyVaultAdminPrincipalId
     adminPrincipalType: keyVaultAdminPrincipalType
   }
   dependsOn: [
-    newVault
+    newKeyVault
+  ]
+}
+
+// The token vault: the broker writes the tokens (Secrets Officer); readers get one token secret each.
+module tokenVaultAccess 'modules/token-vault-access.bicep' = {
+  name: 'token-vault-access-${resourceToken}'
+  scope: resourceGroup(tokenVaultResourceGroupName)
+  params: {
+    vaultName: tokenVaultName
+    brokerPrincipalId: identity.properties.principalId
+    readerGrants: readerGrants
+    existingSecretNames: knownTokenSecretNames
+  }
+  dependsOn: [
+    newTokenVault
   ]
 }
 
@@ -194,7 +271,11 @@ module vaultAccess 'modules/key-vault-access.bicep' = {
 var requiredAppSettings = [
   {
     name: 'KEY_VAULT_URL'
-    value: vaultAccess.outputs.uri
+    value: keyVaultAccess.outputs.uri
+  }
+  {
+    name: 'TOKEN_VAULT_URL'
+    value: tokenVaultAccess.outputs.uri
   }
   {
     name: 'MASKINPORTEN_CLIENT_ID'
@@ -235,10 +316,21 @@ var resourceSetting = empty(maskinportenResource) ? [] : [ { name: 'MASKINPORTEN
 var consumerOrgSetting = empty(maskinportenConsumerOrg) ? [] : [ { name: 'MASKINPORTEN_CONSUMER_ORG', value: maskinportenConsumerOrg } ]
 var systemUserOrgSetting = empty(altinnSystemUserOrg) ? [] : [ { name: 'ALTINN_SYSTEMUSER_ORG', value: altinnSystemUserOrg } ]
 var systemUserRefSetting = empty(altinnSystemUserExternalRef) ? [] : [ { name: 'ALTINN_SYSTEMUSER_EXTERNAL_REF', value: altinnSystemUserExternalRef } ]
-var appSettings = concat(requiredAppSettings, kidSetting, resourceSetting, consumerOrgSetting, systemUserOrgSetting, systemUserRefSetting, extraSettings)
+// Caller authorization in code: tokens from this tenant for the broker's app registration, roles checked per profile.
+var authSettings = !callerAuthorizationEnabled ? [] : [
+  {
+    name: 'AUTH_TENANT_ID'
+    value: tenant().tenantId
+  }
+  {
+    name: 'AUTH_AUDIENCE'
+    value: empty(authAudience) ? 'api://${authClientId} ${authClientId}' : authAudience
+  }
+]
+var appSettings = concat(requiredAppSettings, kidSetting, resourceSetting, consumerOrgSetting, systemUserOrgSetting, systemUserRefSetting, authSettings, extraSettings)
 
 module functionApp 'modules/function-app.bicep' = {
-  name: 'function-app'
+  name: 'function-app-${resourceToken}'
   params: {
     name: 'func-${resourceToken}'
     planName: 'plan-${resourceToken}'
@@ -253,6 +345,7 @@ module functionApp 'modules/function-app.bicep' = {
     appSettings: appSettings
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    enableEasyAuth: easyAuthEnabled
     authClientId: authClientId
     allowedCallerApplicationIds: callerApplicationIds
     allowedCallerObjectIds: callerObjectIds
@@ -264,13 +357,18 @@ module functionApp 'modules/function-app.bicep' = {
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 output FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}'
 output TOKEN_ENDPOINT string = 'https://${functionApp.outputs.defaultHostName}/api/token'
-output KEY_VAULT_NAME string = vaultAccess.outputs.name
-output KEY_VAULT_URI string = vaultAccess.outputs.uri
-output KEY_VAULT_RESOURCE_GROUP string = vaultResourceGroupName
+output KEY_VAULT_NAME string = keyVaultAccess.outputs.name
+output KEY_VAULT_URI string = keyVaultAccess.outputs.uri
+output KEY_VAULT_RESOURCE_GROUP string = keyVaultResourceGroupName
+output TOKEN_VAULT_NAME string = tokenVaultAccess.outputs.name
+output TOKEN_VAULT_URI string = tokenVaultAccess.outputs.uri
+output TOKEN_VAULT_RESOURCE_GROUP string = tokenVaultResourceGroupName
+output TOKEN_SECRETS_CREATED string = join(union(knownTokenSecretNames, tokenVaultAccess.outputs.readableSecretNames), ',')
 output MASKINPORTEN_KEY_SECRET_NAME string = keySecretName
 output TOKEN_SECRET_NAME string = tokenSecret
 output MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output CALLER_AUTHORIZATION_ENABLED bool = callerAuthorizationEnabled
 output EASY_AUTH_ENABLED bool = functionApp.outputs.easyAuthEnabled

@@ -1,6 +1,7 @@
 // The broker's Function App on Flex Consumption (FC1, Linux, Node 22): HTTPS only, TLS 1.2+, FTP and basic
-// publishing credentials off, one user-assigned identity for host storage, deployment, telemetry and Key Vault,
-// and Easy Auth (Entra ID, 401 for anonymous callers, only listed callers) when callers are given.
+// publishing credentials off (FTP through basicPublishingCredentialsPolicies: Flex Consumption rejects
+// siteConfig.ftpsState), one user-assigned identity for host storage, deployment, telemetry and Key Vault, and
+// optionally Easy Auth in front (Entra ID, 401 without a valid token, 403 for a caller outside the allow-lists).
 
 @description('Function App name.')
 param name string
@@ -48,16 +49,28 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('Client id of the Entra ID app registration that represents this API (the token audience). Empty: no Easy Auth.')
+@description('Turn on Easy Auth in front of the app (main.bicep has checked authClientId and the allowed callers).')
+param enableEasyAuth bool = false
+
+@description('Client id of the Entra ID app registration that represents this API (the token audience).')
 param authClientId string = ''
 
-@description('Client (application) ids of the callers allowed through Easy Auth, e.g. a consumer\'s managed identity client id.')
+@description('Client (application) ids of the callers allowed through Easy Auth, e.g. a consumer\'s managed identity client id. ANDed with allowedCallerObjectIds when both are set.')
 param allowedCallerApplicationIds array = []
 
 @description('Object (principal) ids of the caller identities allowed through Easy Auth.')
 param allowedCallerObjectIds array = []
 
-var easyAuthEnabled = !empty(authClientId) && (!empty(allowedCallerApplicationIds) || !empty(allowedCallerObjectIds))
+var easyAuthEnabled = enableEasyAuth
+// Easy Auth ANDs the lists it is given: only the non-empty ones are set, so one list alone is enough to get in.
+var allowedApplicationsPolicy = empty(allowedCallerApplicationIds) ? {} : {
+  allowedApplications: allowedCallerApplicationIds
+}
+var allowedPrincipalsPolicy = empty(allowedCallerObjectIds) ? {} : {
+  allowedPrincipals: {
+    identities: allowedCallerObjectIds
+  }
+}
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -126,7 +139,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       appSettings: concat(platformSettings, appSettings)
     }
@@ -170,8 +182,9 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   }
 }
 
-// Easy Auth: only Entra ID tokens for the API's audience from the listed callers; the function key
-// (authLevel function) is still required on top. /api/health stays open for probes.
+// Easy Auth (optional defence in depth; the app checks tokens and app roles itself): only Entra ID tokens for the
+// API's audience get through (401 otherwise), and only callers in the allow-lists (403 otherwise). /api/health
+// stays open for probes.
 resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (easyAuthEnabled) {
   parent: site
   name: 'authsettingsV2'
@@ -201,12 +214,7 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (easyAuthEnabled) {
             'api://${authClientId}'
             authClientId
           ]
-          defaultAuthorizationPolicy: {
-            allowedApplications: allowedCallerApplicationIds
-            allowedPrincipals: {
-              identities: allowedCallerObjectIds
-            }
-          }
+          defaultAuthorizationPolicy: union(allowedApplicationsPolicy, allowedPrincipalsPolicy)
         }
       }
     }

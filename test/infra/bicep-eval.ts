@@ -125,6 +125,7 @@ export function evaluate(n: Node, scope: Scope): Value {
     case 'identifier':
       return scope.lookup(n.text, n);
     case 'member_expression': {
+      lambdaBodyCheck(n);
       const obj = evaluate(n.childForFieldName('object')!, scope);
       const prop = n.childForFieldName('property')!.text;
       const safe = n.children.some((c) => !c.isNamed && c.text === '.?');
@@ -138,6 +139,7 @@ export function evaluate(n: Node, scope: Scope): Value {
       throw new BicepEvalError(`property ${prop} does not exist`, n);
     }
     case 'subscript_expression': {
+      lambdaBodyCheck(n);
       const obj = evaluate(n.childForFieldName('object')!, scope);
       const index = evaluate(n.childForFieldName('index')!, scope);
       if (obj instanceof Opaque || index instanceof Opaque) return new Opaque(n.text);
@@ -173,6 +175,14 @@ export function evaluate(n: Node, scope: Scope): Value {
   }
 }
 
+/** tree-sitter-bicep parses `x => x.y` and `x => f(x)[1]` as `(x => x).y` and `(x => f(x))[1]` (the Bicep compiler
+ *  does not): such a body must be parenthesised, `x => (x.y)`, or this evaluator would compute something else. */
+function lambdaBodyCheck(n: Node): void {
+  if (n.childForFieldName('object')?.type === 'lambda_expression') {
+    throw new BicepEvalError('a lambda body that ends in .property or [index] must be in parentheses, e.g. x => (x.name)', n);
+  }
+}
+
 function isRecord(v: Value): v is Record<string, Value> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Opaque) && !(v instanceof Lambda);
 }
@@ -181,17 +191,26 @@ function evalString(n: Node, scope: Scope): Value {
   const plain = stringLiteral(n);
   if (plain !== undefined) return plain;
   let opaque = false;
+  // The grammar puts text it skips (e.g. a lone space before `${`) into no node or into the interpolation node:
+  // take the literal text from the source between the nodes, and before the `${` of an interpolation.
+  let pos = n.startIndex + 1;
+  const gap = (end: number): string => n.text.slice(pos - n.startIndex, Math.max(pos, end) - n.startIndex);
   const parts = n.namedChildren.map((c) => {
-    if (c.type === 'escape_sequence') return ESCAPES[c.text] ?? c.text;
-    if (c.type !== 'interpolation') return c.text;
+    const before = gap(c.startIndex);
+    pos = c.endIndex;
+    if (c.type === 'escape_sequence') return before + (ESCAPES[c.text] ?? c.text);
+    if (c.type !== 'interpolation') return before + c.text;
+    const lead = before + c.text.slice(0, c.text.indexOf('${'));
     const v = evaluate(c.namedChildren[0]!, scope);
     if (v instanceof Opaque) {
       opaque = true;
-      return `\${${v.expr}}`;
+      return `${lead}\${${v.expr}}`;
     }
-    if (typeof v === 'string' || typeof v === 'number') return String(v);
+    if (typeof v === 'string' || typeof v === 'number') return lead + String(v);
     throw new BicepEvalError(`interpolating a ${v === null ? 'null' : typeof v} value; convert it explicitly`, c);
   });
+  const tail = n.text.startsWith("'''") ? '' : gap(n.endIndex - 1);
+  if (tail) parts.push(tail);
   return opaque ? new Opaque(`'${parts.join('')}'`) : parts.join('');
 }
 
@@ -271,8 +290,11 @@ function toText(v: Value, at: Node): string {
 const BUILTINS: Record<string, (args: Value[], at: Node) => Value> = {
   concat: (args, at) =>
     args.every(Array.isArray) ? (args as Value[][]).flat() : args.map((a) => toText(a, at)).join(''),
+  // ARM's union() keeps one copy of equal items (objects compared by value), within and across the arrays.
   union: (args) =>
-    args.every(Array.isArray) ? [...new Set((args as Value[][]).flat())] : Object.assign({}, ...(args as object[])),
+    args.every(Array.isArray)
+      ? [...new Map((args as Value[][]).flat().map((v) => [JSON.stringify(v), v] as const)).values()]
+      : Object.assign({}, ...(args as object[])),
   empty: ([v]) => v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isRecord(v!) && Object.keys(v).length === 0),
   length: ([v]) => (typeof v === 'string' || Array.isArray(v) ? v.length : Object.keys(v as object).length),
   string: ([v], at) => toText(v!, at),
@@ -291,6 +313,10 @@ const BUILTINS: Record<string, (args: Value[], at: Node) => Value> = {
   items: ([o]) => Object.keys(o as object).sort().map((key) => ({ key, value: (o as Record<string, Value>)[key]! })),
   filter: ([arr, fn], at) => (arr as Value[]).filter((x) => apply(fn!, [x], at) === true),
   map: ([arr, fn], at) => (arr as Value[]).map((x) => apply(fn!, [x], at)),
+  // Stops the deployment with the message (used in the branch of a ternary that is taken).
+  fail: ([message], at) => {
+    throw new BicepEvalError(`fail(): ${String(message)}`, at);
+  },
 };
 
 function evalCall(n: Node, scope: Scope): Value {

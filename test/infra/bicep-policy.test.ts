@@ -9,12 +9,17 @@ import {
   easyAuthRule,
   flexNodeRule,
   hostStorageByIdentityRule,
+  keyVaultReadOnlyRule,
   keyVaultRule,
+  moduleNamesPerEnvironmentRule,
   outputsUpperSnakeRule,
   paramsDescribedRule,
+  roleAssignmentNamesUniqueRule,
   roleAssignmentRule,
   siteRule,
   storageRule,
+  tokenReadersPerSecretRule,
+  tokenVaultRule,
 } from './bicep-policy.js';
 import { type BicepFile, loadBicepFiles, parseBicep, syntaxProblems } from './bicep-tree.js';
 
@@ -145,7 +150,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     siteConfig: {
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       appSettings: [
         { name: 'AzureWebJobsStorage__accountName', value: 'stx' }
         { name: 'AzureWebJobsStorage__credential', value: credential }
@@ -180,13 +184,16 @@ resource scm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01'
 const withSetting = (setting: string, prefix = ''): string => prefix + variant(SITE, KV_URL_SETTING, setting);
 
 describe(siteRule.id, () => {
-  test('passes an HTTPS-only, TLS 1.2, FTP-off site', async () => {
+  test('passes an HTTPS-only, TLS 1.2 site with basic-auth publishing off and no ftpsState', async () => {
     expect(await run(siteRule, SITE)).toMatchObject({ violations: [], checked: 1 });
   });
   test('fails when HTTPS is not enforced', () => expectViolation(siteRule, variant(SITE, 'httpsOnly: true', 'httpsOnly: false'), 'httpsOnly is false'));
   test('fails without httpsOnly', () => expectViolation(siteRule, variant(SITE, '    httpsOnly: true\n', ''), 'httpsOnly is not set'));
   test('fails with TLS 1.0', () => expectViolation(siteRule, variant(SITE, "minTlsVersion: '1.2'", "minTlsVersion: '1.0'"), 'minTlsVersion is "1.0"'));
-  test('fails with FTP allowed', () => expectViolation(siteRule, variant(SITE, "ftpsState: 'Disabled'", "ftpsState: 'AllAllowed'"), 'ftpsState is "AllAllowed"'));
+  test('fails with siteConfig.ftpsState set, even to Disabled (Flex Consumption rejects the property)', () =>
+    expectViolation(siteRule, variant(SITE, "minTlsVersion: '1.2'", "minTlsVersion: '1.2'\n      ftpsState: 'Disabled'"), 'ftpsState is set; Flex Consumption rejects it'));
+  test('fails with FTP basic-auth publishing allowed', () =>
+    expectViolation(siteRule, variant(SITE, "name: 'ftp'\n  properties: { allow: false }", "name: 'ftp'\n  properties: { allow: true }"), "basic-auth publishing 'ftp' must have allow: false"));
   test('fails with SCM basic-auth publishing allowed', () =>
     expectViolation(siteRule, variant(SITE, "name: 'scm'\n  properties: { allow: false }", "name: 'scm'\n  properties: { allow: true }"), "basic-auth publishing 'scm' must have allow: false"));
   test('fails without an FTP publishing policy', () =>
@@ -371,8 +378,20 @@ describe(easyAuthRule.id, () => {
     expectViolation(easyAuthRule, variant(AUTH, "'Return401'", "'RedirectToLoginPage'"), 'unauthenticatedClientAction is "RedirectToLoginPage"'));
   test('fails when authentication is not required', () =>
     expectViolation(easyAuthRule, variant(AUTH, 'requireAuthentication: true', 'requireAuthentication: false'), 'requireAuthentication is false'));
-  test('fails without an allowed-applications list', () =>
-    expectViolation(easyAuthRule, variant(AUTH, "            allowedApplications: [ 'a' ]\n", ''), 'allowedApplications is not set'));
+  test('passes one list alone (Easy Auth ANDs the lists it is given)', async () => {
+    expect(await run(easyAuthRule, variant(AUTH, "            allowedApplications: [ 'a' ]\n", ''))).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails with neither list (any caller in the tenant would get in)', () =>
+    expectViolation(
+      easyAuthRule,
+      variant(AUTH, "            allowedApplications: [ 'a' ]\n            allowedPrincipals: { identities: [ 'o' ] }\n", ''),
+      'sets neither allowedApplications nor allowedPrincipals.identities',
+    ));
+  test('follows a policy built from variables, and fails when they hold no list', async () => {
+    const built = `var apps = empty(ids) ? {} : {\n  allowedApplications: ids\n}\n@description('x')\nparam ids array\n${variant(AUTH, "{\n            allowedApplications: [ 'a' ]\n            allowedPrincipals: { identities: [ 'o' ] }\n          }", 'union(apps, {})')}`;
+    expect(await run(easyAuthRule, built)).toMatchObject({ violations: [], checked: 1 });
+    await expectViolation(easyAuthRule, variant(built, '  allowedApplications: ids\n', '  other: ids\n'), 'sets neither');
+  });
   test('fails with an empty identities list', () =>
     expectViolation(easyAuthRule, variant(AUTH, "identities: [ 'o' ]", 'identities: []'), 'identities is an empty list'));
   test('fails when the token endpoint is excluded from auth', () =>
@@ -382,6 +401,198 @@ describe(easyAuthRule.id, () => {
     const { messages, checked } = await run(easyAuthRule, nested);
     expect(checked).toBe(1);
     expect(messages).toEqual(expect.arrayContaining([expect.stringContaining('unauthenticatedClientAction is "AllowAnonymous"')]));
+  });
+});
+
+
+// ------------------------------------------------------------------ the key vault and the token vault
+
+const VAULTS_MAIN = `
+var resourceToken = 'abc'
+module keyAccess 'modules/key.bicep' = {
+  name: 'key-access-\${resourceToken}'
+  params: {
+    brokerPrincipalId: 'b'
+    adminPrincipalId: 'a'
+  }
+}
+module tokenAccess 'modules/token.bicep' = {
+  name: 'token-access-\${resourceToken}'
+  params: {
+    brokerPrincipalId: 'b'
+    readerGrants: []
+  }
+}
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: 'func'
+  properties: {
+    siteConfig: {
+      appSettings: [
+        { name: 'KEY_VAULT_URL', value: keyAccess.outputs.uri }
+        { name: 'TOKEN_VAULT_URL', value: tokenAccess.outputs.uri }
+      ]
+    }
+  }
+}
+`;
+const KEY_ACCESS = `
+@description('x')
+param brokerPrincipalId string
+@description('x')
+param adminPrincipalId string
+// Key Vault Secrets User: the broker reads the key.
+var userRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
+// Key Vault Secrets Officer: the operator uploads the key.
+var officerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: 'kv'
+}
+resource broker 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(kv.id, brokerPrincipalId, userRoleId)
+  scope: kv
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', userRoleId), principalId: brokerPrincipalId }
+}
+resource admin 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(kv.id, adminPrincipalId, officerRoleId)
+  scope: kv
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', officerRoleId), principalId: adminPrincipalId }
+}
+output uri string = kv.properties.vaultUri
+`;
+const TOKEN_ACCESS = `
+@description('x')
+param brokerPrincipalId string
+@description('x')
+param readerGrants array
+// Key Vault Secrets Officer: the broker writes tokens.
+var officerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+// Key Vault Secrets User: a consumer reads one token secret.
+var userRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
+var grants = union(readerGrants, [])
+resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: 'kvt'
+}
+resource broker 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(kv.id, brokerPrincipalId, officerRoleId)
+  scope: kv
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', officerRoleId), principalId: brokerPrincipalId }
+}
+resource secrets 'Microsoft.KeyVault/vaults/secrets@2023-07-01' existing = [for grant in grants: {
+  parent: kv
+  name: grant.secret
+}]
+resource readers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (grant, i) in grants: {
+  name: guid(kv.id, grant.secret, grant.principalId, userRoleId)
+  scope: secrets[i]
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', userRoleId), principalId: grant.principalId }
+}]
+output uri string = kv.properties.vaultUri
+`;
+const vaultFiles = (main = VAULTS_MAIN, key = KEY_ACCESS, token = TOKEN_ACCESS): [string, string][] => [
+  ['infra/main.bicep', main],
+  ['infra/modules/key.bicep', key],
+  ['infra/modules/token.bicep', token],
+];
+async function expectVaultViolation(rule: Rule, files: [string, string][], message: string) {
+  const { messages } = await run(rule, ...files);
+  expect(messages).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
+}
+const READER_ON_KEY_VAULT = `
+@description('x')
+param readerIds array
+resource reader 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for id in union(readerIds, []): {
+  name: guid(kv.id, id, userRoleId)
+  scope: kv
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', userRoleId), principalId: id }
+}]
+`;
+
+describe('the good two-vault fixture passes every vault rule', () => {
+  test.each([keyVaultReadOnlyRule, tokenReadersPerSecretRule, tokenVaultRule, roleAssignmentNamesUniqueRule, moduleNamesPerEnvironmentRule, roleAssignmentRule].map((r) => [r.id, r] as const))(
+    '%s',
+    async (_id, rule) => {
+      const result = await run(rule, ...vaultFiles());
+      expect(result.messages).toEqual([]);
+      expect(result.checked).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe(keyVaultReadOnlyRule.id, () => {
+  test('fails when the broker may write the key vault (Secrets Officer)', () =>
+    expectVaultViolation(
+      keyVaultReadOnlyRule,
+      vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS, "userRoleId), principalId: brokerPrincipalId", "officerRoleId), principalId: brokerPrincipalId")),
+      'the broker gets Key Vault Secrets Officer on the key vault; it may only read',
+    ));
+  test('fails when a consumer gets a role on the key vault', () =>
+    expectVaultViolation(keyVaultReadOnlyRule, vaultFiles(VAULTS_MAIN, KEY_ACCESS + READER_ON_KEY_VAULT), 'Key Vault Secrets User for a consumer on the key vault'));
+  test('fails when the template writes a secret into the key vault', () =>
+    expectVaultViolation(
+      keyVaultReadOnlyRule,
+      vaultFiles(VAULTS_MAIN, `${KEY_ACCESS}resource s 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {\n  parent: kv\n  name: 'x'\n  properties: { value: 'x' }\n}\n`),
+      'writes a secret into the key vault',
+    ));
+  test('fails when KEY_VAULT_URL comes from the token vault module (where the broker writes)', () =>
+    expectVaultViolation(
+      keyVaultReadOnlyRule,
+      vaultFiles(variant(VAULTS_MAIN, "value: keyAccess.outputs.uri", "value: tokenAccess.outputs.uri")),
+      'the broker gets Key Vault Secrets Officer on the key vault',
+    ));
+  test('fails when KEY_VAULT_URL is not traceable to a module', () =>
+    expectVaultViolation(keyVaultReadOnlyRule, vaultFiles(variant(VAULTS_MAIN, "value: keyAccess.outputs.uri", "value: 'https://kv.vault.azure.net'")), 'does not come from a module'));
+});
+
+describe(tokenReadersPerSecretRule.id, () => {
+  test('fails when a consumer reads the whole token vault', () =>
+    expectVaultViolation(tokenReadersPerSecretRule, vaultFiles(VAULTS_MAIN, KEY_ACCESS, variant(TOKEN_ACCESS, 'scope: secrets[i]', 'scope: kv')), "a consumer gets a role on the whole Microsoft.KeyVault/vaults 'kv'"));
+  test('fails when a consumer reads the whole key vault', () =>
+    expectVaultViolation(tokenReadersPerSecretRule, vaultFiles(VAULTS_MAIN, KEY_ACCESS + READER_ON_KEY_VAULT), 'a consumer gets a role on the whole Microsoft.KeyVault/vaults'));
+  test('fails when a consumer may write its token secret', () =>
+    expectVaultViolation(
+      tokenReadersPerSecretRule,
+      vaultFiles(VAULTS_MAIN, KEY_ACCESS, variant(TOKEN_ACCESS, 'userRoleId), principalId: grant.principalId', 'officerRoleId), principalId: grant.principalId')),
+      'a consumer gets Key Vault Secrets Officer; consumers only read',
+    ));
+});
+
+describe(tokenVaultRule.id, () => {
+  test('fails when the broker cannot write the token vault', () =>
+    expectVaultViolation(
+      tokenVaultRule,
+      vaultFiles(VAULTS_MAIN, KEY_ACCESS, variant(TOKEN_ACCESS, "officerRoleId), principalId: brokerPrincipalId", "userRoleId), principalId: brokerPrincipalId")),
+      'the broker has no Key Vault Secrets Officer on the token vault',
+    ));
+  test('fails when both settings come from one access module', () =>
+    expectVaultViolation(tokenVaultRule, vaultFiles(variant(VAULTS_MAIN, 'value: tokenAccess.outputs.uri', 'value: keyAccess.outputs.uri')), 'come from the same access module'));
+});
+
+describe(roleAssignmentNamesUniqueRule.id, () => {
+  test('fails when a loop runs over a list that may hold duplicates', () =>
+    expectVaultViolation(roleAssignmentNamesUniqueRule, vaultFiles(VAULTS_MAIN, KEY_ACCESS, variant(TOKEN_ACCESS, 'var grants = union(readerGrants, [])', 'var grants = readerGrants')), 'may hold duplicates'));
+  test('fails when the name leaves out the principal', () =>
+    expectVaultViolation(
+      roleAssignmentNamesUniqueRule,
+      vaultFiles(VAULTS_MAIN, KEY_ACCESS, variant(TOKEN_ACCESS, 'guid(kv.id, grant.secret, grant.principalId, userRoleId)', 'guid(kv.id, grant.secret, userRoleId)')),
+      'does not include the principal',
+    ));
+  test('fails when the name is not a guid()', () =>
+    expectVaultViolation(roleAssignmentNamesUniqueRule, vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS, 'name: guid(kv.id, adminPrincipalId, officerRoleId)', "name: 'admin'")), 'name must be guid('));
+});
+
+describe(moduleNamesPerEnvironmentRule.id, () => {
+  test('fails on a fixed nested deployment name', () =>
+    expectVaultViolation(moduleNamesPerEnvironmentRule, vaultFiles(variant(VAULTS_MAIN, "name: 'token-access-\${resourceToken}'", "name: 'token-access'")), "module tokenAccess: deployment name 'token-access' does not include resourceToken"));
+});
+
+describe(`${roleAssignmentRule.id}: per-secret scopes`, () => {
+  test('Secrets User may be scoped to one secret, Secrets Officer may not', async () => {
+    expect((await run(roleAssignmentRule, ...vaultFiles())).messages).toEqual([]);
+    await expectVaultViolation(
+      roleAssignmentRule,
+      vaultFiles(VAULTS_MAIN, KEY_ACCESS, variant(TOKEN_ACCESS, 'userRoleId), principalId: grant.principalId', 'officerRoleId), principalId: grant.principalId')),
+      'Key Vault Secrets Officer is scoped to Microsoft.KeyVault/vaults/secrets',
+    );
   });
 });
 

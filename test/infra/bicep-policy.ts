@@ -11,6 +11,7 @@ import {
   declarations,
   decorator,
   lineOf,
+  objectEntries,
   property,
   resolvedLiteral,
   resourceBySymbol,
@@ -38,14 +39,16 @@ export interface Rule {
   check(files: readonly BicepFile[]): RuleResult;
 }
 
-/** Built-in role ids documented in shared/azure-notes.md, and the only resource type each may be scoped to. */
-export const DOCUMENTED_ROLES: Readonly<Record<string, { name: string; scopeType: string }>> = Object.freeze({
-  '4633458b-17de-408a-b874-0445c86b69e6': { name: 'Key Vault Secrets User', scopeType: 'Microsoft.KeyVault/vaults' },
-  'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': { name: 'Key Vault Secrets Officer', scopeType: 'Microsoft.KeyVault/vaults' },
-  '12338af0-0e69-4776-bea7-57ae8d297424': { name: 'Key Vault Crypto User', scopeType: 'Microsoft.KeyVault/vaults' },
-  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': { name: 'Storage Blob Data Owner', scopeType: 'Microsoft.Storage/storageAccounts' },
-  '3913510d-42f4-4e42-8a64-420c390055eb': { name: 'Monitoring Metrics Publisher', scopeType: 'Microsoft.Insights/components' },
+/** Built-in role ids (Azure's built-in role definitions), and the only resource types each may be scoped to. */
+export const DOCUMENTED_ROLES: Readonly<Record<string, { name: string; scopeTypes: readonly string[] }>> = Object.freeze({
+  '4633458b-17de-408a-b874-0445c86b69e6': { name: 'Key Vault Secrets User', scopeTypes: ['Microsoft.KeyVault/vaults', 'Microsoft.KeyVault/vaults/secrets'] },
+  'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': { name: 'Key Vault Secrets Officer', scopeTypes: ['Microsoft.KeyVault/vaults'] },
+  '12338af0-0e69-4776-bea7-57ae8d297424': { name: 'Key Vault Crypto User', scopeTypes: ['Microsoft.KeyVault/vaults'] },
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': { name: 'Storage Blob Data Owner', scopeTypes: ['Microsoft.Storage/storageAccounts'] },
+  '3913510d-42f4-4e42-8a64-420c390055eb': { name: 'Monitoring Metrics Publisher', scopeTypes: ['Microsoft.Insights/components'] },
 });
+const SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
+const SECRETS_OFFICER = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7';
 
 class Report {
   readonly violations: Violation[] = [];
@@ -115,14 +118,15 @@ export const storageRule: Rule = {
 };
 
 export const siteRule: Rule = {
-  id: 'site-https-tls12-ftps-disabled',
-  description: 'A site is HTTPS only, TLS 1.2+, FTP(S) disabled, and has basic-auth publishing (ftp and scm) turned off',
+  id: 'site-https-tls12-no-basic-publishing',
+  description: 'A site is HTTPS only, TLS 1.2+, sets no siteConfig.ftpsState (Flex Consumption rejects it) and has basic-auth publishing (ftp and scm) turned off',
   check(files) {
     const report = new Report(this.id);
     eachResource(files, 'Microsoft.Web/sites', report, (file, r) => {
       expectLiteral(report, file, r, 'properties.httpsOnly', [true]);
       expectLiteral(report, file, r, 'properties.siteConfig.minTlsVersion', ['1.2', '1.3']);
-      expectLiteral(report, file, r, 'properties.siteConfig.ftpsState', ['Disabled']);
+      const ftps = property(r.body, 'properties.siteConfig.ftpsState');
+      if (ftps) report.add(file, ftps, `${label(r)}: siteConfig.ftpsState is set; Flex Consumption rejects it (ARM error 51021): turn FTP off with basicPublishingCredentialsPolicies 'ftp'`);
       if (property(r.body, 'properties.siteConfig.scmMinTlsVersion')) expectLiteral(report, file, r, 'properties.siteConfig.scmMinTlsVersion', ['1.2', '1.3']);
       const policies = resourcesOfType(file, 'Microsoft.Web/sites/basicPublishingCredentialsPolicies').filter(
         (p) => p.parent === r || property(p.body, 'parent')?.text === r.symbol,
@@ -306,23 +310,219 @@ export const roleAssignmentRule: Rule = {
       if (!role) return report.add(file, roleExpr, `${label(r)}: role id ${roleIds[0]} is not one of the documented roles (${Object.values(DOCUMENTED_ROLES).map((x) => x.name).join(', ')})`);
 
       const scope = property(r.body, 'scope');
-      if (!scope) return report.add(file, r.node, `${label(r)}: no scope, so ${role.name} would apply to the whole resource group; scope it to the ${role.scopeType} resource`);
-      if (scope.type === 'call_expression') return report.add(file, scope, `${label(r)}: scope ${scope.text} is too broad; scope ${role.name} to the ${role.scopeType} resource`);
-      const target = scope.type === 'identifier' ? resourceBySymbol(file, scope.text) : undefined;
+      const want = role.scopeTypes.join(' or ');
+      if (!scope) return report.add(file, r.node, `${label(r)}: no scope, so ${role.name} would apply to the whole resource group; scope it to the ${want} resource`);
+      if (scope.type === 'call_expression') return report.add(file, scope, `${label(r)}: scope ${scope.text} is too broad; scope ${role.name} to the ${want} resource`);
+      const target = scopeTarget(file, r);
       if (!target) return report.add(file, scope, `${label(r)}: scope ${scope.text} is not a resource declared in this file`);
-      if (target.type.toLowerCase() !== role.scopeType.toLowerCase()) {
-        report.add(file, scope, `${label(r)}: ${role.name} is scoped to ${target.type}; it belongs on a ${role.scopeType}`);
+      if (!role.scopeTypes.some((t) => t.toLowerCase() === target.type.toLowerCase())) {
+        report.add(file, scope, `${label(r)}: ${role.name} is scoped to ${target.type}; it belongs on a ${want}`);
       }
     });
     return report.result();
   },
 };
 
+/** The resource a role assignment's `scope:` names: `scope: kv`, or one item of a collection, `scope: secrets[i]`. */
+function scopeTarget(file: BicepFile, r: ResourceDecl): ResourceDecl | undefined {
+  const scope = property(r.body, 'scope');
+  const symbol = scope?.type === 'identifier' ? scope : scope?.type === 'subscript_expression' ? scope.childForFieldName('object') : undefined;
+  return symbol?.type === 'identifier' ? resourceBySymbol(file, symbol.text) : undefined;
+}
+
+/** The one built-in role id of a role assignment (through its variable), lower case; undefined when not exactly one. */
+function roleIdOf(file: BicepFile, r: ResourceDecl): string | undefined {
+  const decls = declarations(file);
+  const ids = new Set<string>();
+  for (const n of walk(property(r.body, 'properties.roleDefinitionId') ?? r.body)) {
+    const text = n.type === 'string' ? stringLiteral(n) : n.type === 'identifier' ? resolvedLiteral(file, decls.vars.get(n.text)?.value) : undefined;
+    if (typeof text === 'string' && GUID.test(text)) ids.add(text.toLowerCase());
+  }
+  return ids.size === 1 ? [...ids][0] : undefined;
+}
+
+/** The parameters an expression draws on, through variables and the loop it sits in (`for x in list`). */
+function paramsBehind(file: BicepFile, n: Node | undefined, r?: ResourceDecl, depth = 0): Set<string> {
+  const out = new Set<string>();
+  if (!n || depth > 10) return out;
+  const decls = declarations(file);
+  const loop = r ? [...walk(r.node)].find((x) => x.type === 'for_statement') : undefined;
+  const init = loop?.childForFieldName('initializer');
+  const loopVars = new Set([...(init ? [init.text] : []), ...(loop ? [...walk(loop)].filter((x) => x.type === 'loop_variable').map((x) => x.text) : [])]);
+  for (const x of walk(n)) {
+    if (x.type !== 'identifier') continue;
+    if (decls.params.has(x.text)) out.add(x.text);
+    const v = decls.vars.get(x.text);
+    if (v) for (const p of paramsBehind(file, v.value, undefined, depth + 1)) out.add(p);
+    if (loop && loopVars.has(x.text)) for (const p of paramsBehind(file, iterableOf(loop), undefined, depth + 1)) out.add(p);
+  }
+  return out;
+}
+
+type PrincipalKind = 'broker' | 'operator' | 'consumer';
+
+/** Whose role an assignment is, from the parameter its principalId comes from: brokerPrincipalId is the broker's
+ *  identity, admin and operator parameters are people who manage the vault, anything else is a consumer. */
+function principalKind(file: BicepFile, r: ResourceDecl): PrincipalKind {
+  const params = paramsBehind(file, property(r.body, 'properties.principalId'), r);
+  if (params.size === 1 && params.has('brokerPrincipalId')) return 'broker';
+  if (params.size > 0 && [...params].every((p) => /^(admin|operator)/i.test(p))) return 'operator';
+  return 'consumer';
+}
+
+/** The module file that a main.bicep app setting's value comes from (`KEY_VAULT_URL: keyVaultAccess.outputs.uri`). */
+function moduleBehindSetting(files: readonly BicepFile[], setting: string): { file?: BicepFile; at?: { file: BicepFile; node: Node }; problem?: string } {
+  for (const site of collectAppSettings(files)) {
+    const s = site.settings.find((x) => x.name === setting);
+    if (!s?.value) continue;
+    let value: Node | undefined = s.value;
+    for (let i = 0; i < 10 && value?.type === 'identifier'; i++) value = declarations(s.file).vars.get(value.text)?.value;
+    const symbol = value ? [...walk(value)].find((x) => x.type === 'identifier') : undefined;
+    const module = symbol ? declarations(s.file).modules.find((m) => m.symbol === symbol.text) : undefined;
+    if (!module) return { at: { file: s.file, node: s.value }, problem: `${setting} does not come from a module's output (${s.value.text})` };
+    return { file: files.find((f) => f.path === module.target), at: { file: s.file, node: s.value } };
+  }
+  return { problem: `no app setting ${setting} found` };
+}
+
+export const keyVaultReadOnlyRule: Rule = {
+  id: 'key-vault-broker-read-only-no-consumers',
+  description: 'On the vault behind KEY_VAULT_URL (the private key) the broker only reads (Secrets User), operators may write, and no consumer gets any role',
+  check(files) {
+    const report = new Report(this.id);
+    const { file, at, problem } = moduleBehindSetting(files, 'KEY_VAULT_URL');
+    if (problem || !file) {
+      if (at) report.add(at.file, at.node, problem ?? 'the module behind KEY_VAULT_URL is not among the files');
+      else if (files.some((f) => collectAppSettings([f]).length > 0)) report.violations.push({ rule: this.id, file: '(all)', line: 0, message: problem ?? 'no key vault module' });
+      return report.result();
+    }
+    for (const r of resourcesOfType(file, 'Microsoft.Authorization/roleAssignments', { existing: false })) {
+      report.checked++;
+      const kind = principalKind(file, r);
+      const role = roleIdOf(file, r);
+      const name = role ? (DOCUMENTED_ROLES[role]?.name ?? role) : 'an unknown role';
+      if (kind === 'consumer') report.add(file, r.node, `${label(r)}: ${name} for a consumer on the key vault (it holds the private key); consumers read token secrets on the token vault`);
+      else if (kind === 'broker' && role !== SECRETS_USER) report.add(file, r.node, `${label(r)}: the broker gets ${name} on the key vault; it may only read (Key Vault Secrets User)`);
+    }
+    for (const r of resourcesOfType(file, 'Microsoft.KeyVault/vaults/secrets', { existing: false })) {
+      report.add(file, r.node, `${label(r)}: the template writes a secret into the key vault; only operators put the private key there`);
+    }
+    return report.result();
+  },
+};
+
+export const tokenReadersPerSecretRule: Rule = {
+  id: 'token-readers-per-secret',
+  description: 'A consumer never gets a role on a whole vault: only Key Vault Secrets User on one token secret (a vaults/secrets resource)',
+  check(files) {
+    const report = new Report(this.id);
+    eachResource(files, 'Microsoft.Authorization/roleAssignments', report, (file, r) => {
+      if (principalKind(file, r) !== 'consumer') return;
+      const role = roleIdOf(file, r);
+      const target = scopeTarget(file, r);
+      if (!target?.type.toLowerCase().startsWith('microsoft.keyvault/')) return; // storage/telemetry roles are judged elsewhere
+      if (target.type.toLowerCase() !== 'microsoft.keyvault/vaults/secrets') report.add(file, r.node, `${label(r)}: a consumer gets a role on the whole ${target.type} '${target.symbol}'; scope it to the token secret (Microsoft.KeyVault/vaults/secrets)`);
+      if (role !== SECRETS_USER) report.add(file, r.node, `${label(r)}: a consumer gets ${role ? (DOCUMENTED_ROLES[role]?.name ?? role) : 'an unknown role'}; consumers only read (Key Vault Secrets User)`);
+    });
+    return report.result();
+  },
+};
+
+export const tokenVaultRule: Rule = {
+  id: 'token-vault-broker-writes',
+  description: 'On the vault behind TOKEN_VAULT_URL the broker may write (Secrets Officer), and that vault is not the key vault module',
+  check(files) {
+    const report = new Report(this.id);
+    const keyModule = moduleBehindSetting(files, 'KEY_VAULT_URL');
+    const { file, at, problem } = moduleBehindSetting(files, 'TOKEN_VAULT_URL');
+    if (problem || !file) {
+      if (at) report.add(at.file, at.node, problem ?? 'the module behind TOKEN_VAULT_URL is not among the files');
+      return report.result();
+    }
+    report.checked++;
+    if (keyModule.file === file) report.add(at!.file, at!.node, 'TOKEN_VAULT_URL and KEY_VAULT_URL come from the same access module: the broker would write where the private key is');
+    const brokerOfficer = resourcesOfType(file, 'Microsoft.Authorization/roleAssignments', { existing: false }).some(
+      (r) => principalKind(file, r) === 'broker' && roleIdOf(file, r) === SECRETS_OFFICER,
+    );
+    if (!brokerOfficer) report.add(file, file.root, `${file.path}: the broker has no Key Vault Secrets Officer on the token vault, so it cannot write tokens`);
+    return report.result();
+  },
+};
+
+/** The list a `[for ... in <list>: ...]` statement iterates over. */
+function iterableOf(loop: Node): Node | undefined {
+  const skip = new Set([loop.childForFieldName('initializer')?.id, loop.childForFieldName('body')?.id]);
+  return loop.namedChildren.find((c) => c.type !== 'for_loop_parameters' && !skip.has(c.id));
+}
+
+/** The iterable of a looped resource (`[for x in <iterable>: ...]`), through variables, as the call it ends in. */
+function loopIterable(file: BicepFile, r: ResourceDecl): Node | undefined {
+  const loop = [...walk(r.node)].find((x) => x.type === 'for_statement');
+  if (!loop) return undefined;
+  let it: Node | undefined = iterableOf(loop);
+  for (let i = 0; i < 10 && it?.type === 'identifier'; i++) it = declarations(file).vars.get(it.text)?.value ?? (declarations(file).params.has(it.text) ? it : undefined);
+  return it;
+}
+
+export const roleAssignmentNamesUniqueRule: Rule = {
+  id: 'role-assignment-names-unique',
+  description: 'A role assignment name is a guid() of its scope, principal and role; a looped one iterates over a list deduplicated with union()',
+  check(files) {
+    const report = new Report(this.id);
+    eachResource(files, 'Microsoft.Authorization/roleAssignments', report, (file, r) => {
+      const name = property(r.body, 'name');
+      if (name?.type !== 'call_expression' || callName(name) !== 'guid') return report.add(file, name ?? r.node, `${label(r)}: name must be guid(<scope id>, <principal>, <role id>)`);
+      const principal = property(r.body, 'properties.principalId')?.text ?? '';
+      const args = callArguments(name).map((a) => a.text);
+      if (!args.some((a) => a.includes(principal))) report.add(file, name, `${label(r)}: guid() does not include the principal (${principal}), so two principals would get one name`);
+      if (!r.loop) return;
+      const it = loopIterable(file, r);
+      if (it?.type !== 'call_expression' || callName(it) !== 'union') {
+        report.add(file, it ?? r.node, `${label(r)}: loops over ${it?.text ?? 'an unknown list'}, which may hold duplicates (two assignments with one name); deduplicate it with union(list, [])`);
+      }
+    });
+    return report.result();
+  },
+};
+
+export const moduleNamesPerEnvironmentRule: Rule = {
+  id: 'module-names-per-environment',
+  description: 'Nested deployment (module) names in main.bicep include the resource token, so two environments in one resource group do not collide',
+  check(files) {
+    const report = new Report(this.id);
+    for (const file of files.filter((f) => f.path.endsWith('main.bicep'))) {
+      for (const m of declarations(file).modules) {
+        report.checked++;
+        const name = property(m.body, 'name');
+        const uses = name ? [...walk(name)].some((n) => n.type === 'identifier' && n.text === 'resourceToken') : false;
+        if (!uses) report.add(file, name ?? m.node, `module ${m.symbol}: deployment name ${name?.text ?? '(none)'} does not include resourceToken`);
+      }
+    }
+    return report.result();
+  },
+};
+
 // ------------------------------------------------------------------ Easy Auth
+
+/** The allowedApplications / identities lists inside an Easy Auth policy expression, through variables. */
+function policyLists(file: BicepFile, n: Node, depth = 0): { key: string; value: Node }[] {
+  if (depth > 10) return [];
+  const out: { key: string; value: Node }[] = [];
+  for (const x of walk(n)) {
+    if (x.type === 'object') {
+      for (const e of objectEntries(x)) if (e.key === 'allowedApplications' || e.key === 'identities') out.push({ key: e.key, value: e.value });
+    }
+    if (x.type === 'identifier') {
+      const v = declarations(file).vars.get(x.text);
+      if (v) out.push(...policyLists(file, v.value, depth + 1));
+    }
+  }
+  return out;
+}
 
 export const easyAuthRule: Rule = {
   id: 'easy-auth-401-listed-callers',
-  description: 'Easy Auth (authsettingsV2) requires authentication, returns 401 to anonymous callers, and allows only listed callers',
+  description: 'Easy Auth (authsettingsV2) requires authentication, returns 401 without a valid token, and lets only listed callers through (403 for the rest)',
   check(files) {
     const report = new Report(this.id);
     for (const file of files) {
@@ -334,10 +534,15 @@ export const easyAuthRule: Rule = {
         expectLiteral(report, file, r, 'properties.globalValidation.unauthenticatedClientAction', ['Return401']);
         expectLiteral(report, file, r, 'properties.identityProviders.azureActiveDirectory.enabled', [true]);
         const aad = 'properties.identityProviders.azureActiveDirectory.validation';
-        for (const p of [`${aad}.allowedAudiences`, `${aad}.defaultAuthorizationPolicy.allowedApplications`, `${aad}.defaultAuthorizationPolicy.allowedPrincipals.identities`]) {
-          const node = property(r.body, p);
-          if (!node) report.add(file, r.node, `${label(r)}: ${p} is not set, so any caller in the tenant would be let through`);
-          else if (node.type === 'array' && node.namedChildren.length === 0) report.add(file, node, `${label(r)}: ${p} is an empty list`);
+        const audiences = property(r.body, `${aad}.allowedAudiences`);
+        if (!audiences) report.add(file, r.node, `${label(r)}: ${aad}.allowedAudiences is not set`);
+        else if (audiences.type === 'array' && audiences.namedChildren.length === 0) report.add(file, audiences, `${label(r)}: ${aad}.allowedAudiences is an empty list`);
+        // The policy may be built from variables (only the non-empty lists set, since Easy Auth ANDs them).
+        const policy = property(r.body, `${aad}.defaultAuthorizationPolicy`);
+        const lists = policy ? policyLists(file, policy) : [];
+        if (lists.length === 0) report.add(file, policy ?? r.node, `${label(r)}: defaultAuthorizationPolicy sets neither allowedApplications nor allowedPrincipals.identities, so any caller in the tenant would be let through`);
+        for (const { key, value } of lists) {
+          if (value.type === 'array' && value.namedChildren.length === 0) report.add(file, value, `${label(r)}: ${key} is an empty list`);
         }
         const excluded = property(r.body, 'properties.globalValidation.excludedPaths');
         for (const n of excluded?.type === 'array' ? excluded.namedChildren : []) {
@@ -396,6 +601,11 @@ export const RULES: readonly Rule[] = [
   appSettingsNoSecretsRule,
   hostStorageByIdentityRule,
   roleAssignmentRule,
+  keyVaultReadOnlyRule,
+  tokenReadersPerSecretRule,
+  tokenVaultRule,
+  roleAssignmentNamesUniqueRule,
+  moduleNamesPerEnvironmentRule,
   easyAuthRule,
   paramsDescribedRule,
   outputsUpperSnakeRule,

@@ -281,7 +281,14 @@ export function stringLiteral(n: Node | undefined): string | undefined {
   if (!n || n.type !== 'string') return undefined;
   if (n.namedChildren.some((c) => c.type === 'interpolation')) return undefined;
   if (n.text.startsWith("'''")) return n.text.slice(3, -3);
-  return n.namedChildren.map((c) => (c.type === 'escape_sequence' ? (ESCAPES[c.text] ?? c.text) : c.text)).join('');
+  // From the source between the quotes (the grammar makes no node for some text, e.g. a lone space), unescaped.
+  let out = '';
+  let pos = n.startIndex + 1;
+  for (const c of n.namedChildren.filter((x) => x.type === 'escape_sequence')) {
+    out += n.text.slice(pos - n.startIndex, c.startIndex - n.startIndex) + (ESCAPES[c.text] ?? c.text);
+    pos = c.endIndex;
+  }
+  return out + n.text.slice(pos - n.startIndex, -1);
 }
 
 export type Literal = string | number | boolean | null;
