@@ -46,7 +46,8 @@ export type ConfigProblemCode =
   | 'SETTING_BAD_ORG_NUMBER'
   | 'SETTING_BAD_PROFILE_NAME'
   | 'SETTING_UNKNOWN'
-  | 'SETTING_CONFLICT';
+  | 'SETTING_CONFLICT'
+  | 'SETTING_PLACEHOLDER';
 
 export interface ConfigProblem {
   /** The setting (environment variable / app setting) at fault. */
