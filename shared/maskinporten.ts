@@ -1,6 +1,7 @@
 // Maskinporten token endpoint client (../shared/protocol.md §2): posts the signed grant form-encoded and turns
 // the answer into a token or an error carrying only safe facts (status, OAuth error, MP code, trace id).
 import { UpstreamRejectedError, UpstreamUnavailableError } from './errors.js';
+import { registerSecret } from './logging.js';
 import { send, type FetchLike } from './upstream.js';
 
 export interface MaskinportenToken {
@@ -58,6 +59,7 @@ export async function requestMaskinportenToken(
     throw new UpstreamUnavailableError('MASKINPORTEN_BAD_RESPONSE', 'Maskinporten answered 200 with a body that is not JSON; will retry.', { status: 200 });
   }
   const { access_token: accessToken, expires_in: expiresIn, scope } = json ?? {};
+  if (typeof accessToken === 'string') registerSecret(accessToken);
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw new UpstreamUnavailableError('MASKINPORTEN_BAD_RESPONSE', 'Maskinporten answered 200 without an access_token; will retry.', { status: 200 });
   }
