@@ -82,6 +82,8 @@ export interface UpstreamFacts {
   readonly mpCode?: string;
   /** Maskinporten trace id from `error_description`; safe to log. */
   readonly traceId?: string;
+  /** Maskinporten's `error_description`, sanitised (no control characters, at most 300 characters). */
+  readonly description?: string;
   /** Seconds to wait, from a Retry-After header. */
   readonly retryAfterSeconds?: number;
 }
