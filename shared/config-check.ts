@@ -187,7 +187,7 @@ export function checkPlaceholders(env: Readonly<Record<string, string | undefine
   }
   if (found.length === 0) return;
   const settings = new Set(found.map((p) => p.setting));
-  const kept = problems.filter((p) => !settings.has(p.setting));
+  const kept = problems.filter((p) => !settings.has(p.setting) || p.code === 'SETTING_UNKNOWN');
   problems.splice(0, problems.length, ...kept, ...found);
 }
 

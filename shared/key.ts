@@ -67,9 +67,9 @@ function looksLikeKeyText(s: string): boolean {
 
 /** Decodes and imports the key once (async for callers' sake: key sources may become async). */
 export async function decodeKey(value: string, o: DecodeOptions): Promise<SigningKey> {
-  registerSecret(value);
+  registerSecret(value, 'key');
   const text = keyText(value, o);
-  registerSecret(text);
+  registerSecret(text, 'key');
   const { keyObject, kid: ownKid, alg } = text.startsWith('-----BEGIN') ? fromPem(text, o) : fromJson(text, o);
   const kid = o.kid ?? ownKid;
   if (kid === undefined) {
@@ -97,7 +97,7 @@ export async function decodeKey(value: string, o: DecodeOptions): Promise<Signin
 /** The logger redacts these exact values wherever they appear (inside escaped JSON, too). */
 function registerPrivateMembers(keyObject: KeyObject): void {
   const jwk = keyObject.export({ format: 'jwk' }) as Record<string, unknown>;
-  for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi']) if (typeof jwk[m] === 'string') registerSecret(jwk[m]);
+  for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi']) if (typeof jwk[m] === 'string') registerSecret(jwk[m], 'key');
 }
 
 /** A key whose members do not belong together would only fail later at Maskinporten (MP-124): test it now. */

@@ -20,31 +20,38 @@ const PATTERNS: readonly RegExp[] = [
   /[A-Za-z0-9+/_-]{200,}={0,2}/g,
 ];
 
-/** Exact secret values in play (keys, their private members, grants, tokens), newest last. */
-const SECRETS = new Set<string>();
-/** Enough for every profile's key and current tokens many times over; the oldest are forgotten first. */
-const MAX_SECRETS = 2000;
+/**
+ * Exact secret values in play, newest last, in two pools so that a stream of short-lived tokens never pushes a
+ * key out: keys (secret values, key text, private members) and tokens (grants, tokens received or read). Each pool
+ * keeps its newest entries; the oldest are forgotten first (an old token has long expired).
+ */
+const SECRETS = { key: new Set<string>(), token: new Set<string>() };
+const MAX_SECRETS = { key: 1000, token: 3000 };
 /** Shorter values could be ordinary words; no real key member, grant or token is this short. */
 const MIN_SECRET_LENGTH = 16;
+/** Every registered form, longest first (so a secret that contains another is removed whole); rebuilt on change. */
+let ordered: string[] | undefined;
 
 /**
  * Adds an exact value the logger must never print, wherever it appears: inside escaped JSON, in a token that does
- * not look like a JWT, in a message from a library. Call it where a key is decoded, a grant signed, a token received.
+ * not look like a JWT, in a message from a library. Call it where a key is decoded (kind 'key'), a grant signed or
+ * a token received (kind 'token').
  */
-export function registerSecret(value: string | undefined): void {
+export function registerSecret(value: string | undefined, kind: 'key' | 'token' = 'token'): void {
   if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) return;
-  const forms = [value, JSON.stringify(value).slice(1, -1), value.replace(/\//g, '\\/')];
-  for (const form of forms) {
-    SECRETS.delete(form);
-    SECRETS.add(form);
+  const pool = SECRETS[kind];
+  for (const form of new Set([value, JSON.stringify(value).slice(1, -1), value.replace(/\//g, '\\/')])) {
+    pool.delete(form);
+    pool.add(form);
   }
-  while (SECRETS.size > MAX_SECRETS) SECRETS.delete(SECRETS.values().next().value as string);
+  while (pool.size > MAX_SECRETS[kind]) pool.delete(pool.values().next().value as string);
+  ordered = undefined;
 }
 
 export function redact(text: string): string {
+  ordered ??= [...SECRETS.key, ...SECRETS.token].sort((a, b) => b.length - a.length);
   let out = text;
-  // Longest first, so a secret that contains another is removed whole.
-  for (const secret of [...SECRETS].sort((a, b) => b.length - a.length)) {
+  for (const secret of ordered) {
     if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
   }
   return PATTERNS.reduce((acc, re) => acc.replace(re, '[REDACTED]'), out);

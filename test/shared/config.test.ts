@@ -324,6 +324,15 @@ describe('values still holding a placeholder from local.settings.example.json', 
     ]);
   });
 
+  test('a misspelt setting holding a placeholder is named as misspelt too', () => {
+    const problems = errorOf({ ...base, PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__MASKINPORTEN_CLIENTID: '<client id>' }).problems;
+    expect(problems.map((p) => [p.setting, p.code])).toEqual([
+      ['PROFILE__b__MASKINPORTEN_CLIENTID', 'SETTING_UNKNOWN'],
+      ['PROFILE__b__MASKINPORTEN_CLIENTID', 'SETTING_PLACEHOLDER'],
+    ]);
+    expect(problems[0]!.message).toMatch(/did you mean `PROFILE__b__MASKINPORTEN_CLIENT_ID`/);
+  });
+
   test('a placeholder in a profile setting is named too', () => {
     expect(codesOf({ ...base, PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__MASKINPORTEN_CLIENT_ID: '<client id>' })).toEqual({ PROFILE__b__MASKINPORTEN_CLIENT_ID: 'SETTING_PLACEHOLDER' });
   });

@@ -36,6 +36,15 @@ describe('redaction by value', () => {
     expect(out.match(/\[REDACTED\]/g)).toHaveLength(3);
   });
 
+  test('a flood of tokens never pushes a key out of the redaction list', () => {
+    const keyMember = 'key-member-' + 'k'.repeat(40);
+    registerSecret(keyMember, 'key');
+    for (let i = 0; i < 5000; i++) registerSecret(`token-number-${i}-${'t'.repeat(20)}`);
+    expect(redact(`member ${keyMember}`)).toBe('member [REDACTED]');
+    expect(redact(`newest token-number-4999-${'t'.repeat(20)}`)).toBe('newest [REDACTED]');
+    expect(redact(`oldest token-number-0-${'t'.repeat(20)}`)).toContain('token-number-0-'); // long expired, forgotten
+  });
+
   test('short values are not registered (they could be ordinary words)', () => {
     registerSecret('default');
     expect(redact('profile default')).toBe('profile default');
