@@ -30,13 +30,15 @@ Options:
   --kid <kid>           use this kid as it is
   --vault <url>         also store the base64 private key in this Key Vault (https://<vault>.vault.azure.net),
   --secret <name>       as this secret (needs --vault); signs in with DefaultAzureCredential (az login)
-  --force               overwrite existing files, and add a new version to an existing secret
+  --force               overwrite existing files (of --kid / --suffix; a generated kid moves on to the next
+                        free suffix instead), and add a new version to an existing secret
   -h, --help            show this help
 `;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const KID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const SUFFIX = /^[A-Za-z0-9_-]{1,32}$/;
+const MAX_JWKS_BYTES = 1024 * 1024;
 const BITS = ['2048', '3072', '4096'] as const;
 
 export interface KeygenOptions {
@@ -185,6 +187,7 @@ async function kidsIn(dir: string): Promise<Map<string, string>> {
     if (!name.endsWith('.json')) continue;
     let parsed: unknown;
     try {
+      if ((await stat(join(dir, name))).size > MAX_JWKS_BYTES) continue; // no key set is this large
       parsed = JSON.parse(await readFile(join(dir, name), 'utf8'));
     } catch {
       continue; // not ours to judge

@@ -211,6 +211,12 @@ describe('secret names that would collide in Key Vault (which ignores letter cas
     });
   });
 
+  test("the default token secret (altinn-token) naming a named profile's key secret, in another case, is refused", () => {
+    expect(problemsOf({ ...base, PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__MASKINPORTEN_KEY_SECRET: 'ALTINN-TOKEN' })).toEqual({
+      TOKEN_SECRET: expect.stringMatching(/"altinn-token" names the private key secret "ALTINN-TOKEN" \(PROFILE__b__MASKINPORTEN_KEY_SECRET, profile "b"; Key Vault ignores letter case\)/),
+    });
+  });
+
   test('two profiles whose token secrets differ only in letter case are refused', () => {
     const problems = problemsOf({ ...base, TOKEN_SECRET: 'shared-token', PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__TOKEN_SECRET: 'Shared-Token' });
     expect(problems).toEqual({ PROFILE__b__TOKEN_SECRET: expect.stringMatching(/already used by profile "default" as "shared-token"/) });
