@@ -1,6 +1,7 @@
 // Altinn token exchange client (../shared/protocol.md §4): trades a Maskinporten token for an Altinn token.
 // Accepts plain-text and JSON-quoted bodies; refusals carry only the status.
 import { UpstreamRejectedError, UpstreamUnavailableError } from './errors.js';
+import { registerSecret } from './logging.js';
 import { send, type FetchLike } from './upstream.js';
 
 export const EXCHANGE_PATH = '/authentication/api/v1/exchange/maskinporten';
@@ -32,6 +33,7 @@ export async function exchangeForAltinnToken(
     throw new UpstreamRejectedError('ALTINN_REJECTED', `Altinn answered ${res.status} to the token exchange: check ALTINN_URL.`, { status: res.status });
   }
   const token = unquote(res.body.trim());
+  registerSecret(token);
   if (!JWT_SHAPE.test(token)) {
     throw new UpstreamUnavailableError('ALTINN_BAD_RESPONSE', 'Altinn answered 200 with a body that is not a token; will retry.', { status: 200 });
   }

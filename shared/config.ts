@@ -3,6 +3,7 @@
 import { Cron } from 'croner';
 import { DEFAULT_REFRESH_SCHEDULE } from './defaults.js';
 import { ConfigError, type ConfigProblem, type ConfigProblemCode } from './errors.js';
+import { asciiLower, checkPlaceholders, checkSecretConflicts, checkUnknownSettings, closest } from './config-check.js';
 
 export { DEFAULT_REFRESH_SCHEDULE };
 
@@ -72,6 +73,7 @@ export const PROFILE_SETTINGS = [
   'MASKINPORTEN_CONSUMER_ORG',
   'ALTINN_SYSTEMUSER_ORG',
   'ALTINN_SYSTEMUSER_EXTERNAL_REF',
+  'AUTH_ROLES',
 ] as const;
 type ProfileSetting = (typeof PROFILE_SETTINGS)[number];
 
@@ -188,9 +190,6 @@ function parseProfile(
   const tokenSecret = get('TOKEN_SECRET') === undefined
     ? defaultTokenSecret
     : r.secretName(settingName('TOKEN_SECRET'), get('TOKEN_SECRET'));
-  if (tokenSecret !== undefined && tokenSecret === keySecret) {
-    r.fail(settingName('TOKEN_SECRET'), 'SETTING_CONFLICT', 'must differ from MASKINPORTEN_KEY_SECRET: the token would overwrite the private key.');
-  }
 
   const altinnExchange = r.bool(settingName('ALTINN_EXCHANGE'), get('ALTINN_EXCHANGE'), true);
 
@@ -233,14 +232,15 @@ function parseNamedProfiles(r: Reader, env: Env, base: Profile | undefined): Pro
   for (const key of Object.keys(env)) {
     const m = PROFILE_KEY.exec(key);
     if (!m) continue;
-    const name = m[1]!.toLowerCase();
+    const name = asciiLower(m[1]!);
     const setting = m[2]!.toUpperCase();
     if (!PROFILE_NAME.test(name) || name.length > 40 || name === DEFAULT_PROFILE) {
       r.fail(key, 'SETTING_BAD_PROFILE_NAME', `names an invalid profile "${name}": use lowercase letters, digits, "-" or "_" (not "default", at most 40).`);
       continue;
     }
     if (!(PROFILE_SETTINGS as readonly string[]).includes(setting)) {
-      r.fail(key, 'SETTING_UNKNOWN', `is not a profile setting: use one of ${PROFILE_SETTINGS.join(', ')}.`);
+      const guess = closest(setting, PROFILE_SETTINGS);
+      r.fail(key, 'SETTING_UNKNOWN', `is not a profile setting${guess ? ` (did you mean \`PROFILE__${m[1]}__${guess}\`?)` : ''}: use one of ${PROFILE_SETTINGS.join(', ')}.`);
       continue;
     }
     const settings = byName.get(name) ?? new Map();
@@ -289,13 +289,9 @@ export function parseConfig(env: Env): Config {
   const base = parseProfile(r, DEFAULT_PROFILE, (s) => r.raw(s), (s) => s);
   const named = parseNamedProfiles(r, env, base);
 
-  const tokenSecrets = new Map<string, string>();
-  for (const p of [base, ...named]) {
-    if (!p) continue;
-    const other = tokenSecrets.get(p.tokenSecret);
-    if (other) r.fail(p.name === DEFAULT_PROFILE ? 'TOKEN_SECRET' : `PROFILE__${p.name}__TOKEN_SECRET`, 'SETTING_CONFLICT', `"${p.tokenSecret}" is already used by profile "${other}": give each profile its own token secret.`);
-    tokenSecrets.set(p.tokenSecret, p.name);
-  }
+  checkSecretConflicts([base, ...named].filter((p) => p !== undefined).map((p) => secretNames(p, base)), (s, c, m) => r.fail(s, c, m));
+  checkUnknownSettings(env, (s, c, m) => r.fail(s, c, m));
+  checkPlaceholders(env, r.problems);
 
   if (r.problems.length > 0 || !vault || !base) throw new ConfigError(r.problems);
   return Object.freeze({
@@ -312,6 +308,18 @@ export function parseConfig(env: Env): Config {
     retryMaxAttempts,
     profiles: Object.freeze([base, ...named]),
   });
+}
+
+/** A profile's secret names and the settings that give them (a named profile may inherit the key secret). */
+function secretNames(p: Profile, base: Profile | undefined) {
+  const named = p.name !== DEFAULT_PROFILE;
+  return {
+    profile: p.name,
+    keySecret: p.keySecret,
+    keySetting: named && p.keySecret !== base?.keySecret ? `PROFILE__${p.name}__MASKINPORTEN_KEY_SECRET` : 'MASKINPORTEN_KEY_SECRET',
+    tokenSecret: p.tokenSecret,
+    tokenSetting: named ? `PROFILE__${p.name}__TOKEN_SECRET` : 'TOKEN_SECRET',
+  };
 }
 
 function validateSchedule(r: Reader, schedule: string): void {

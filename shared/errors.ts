@@ -13,6 +13,7 @@ export type BrokerErrorCode =
   | 'KEY_KID_MISSING'
   | 'KEY_KID_NOT_IN_JWKS'
   | 'KEY_ALG_UNSUPPORTED'
+  | 'KEY_USE_NOT_SIG'
   | 'MASKINPORTEN_REJECTED'
   | 'MASKINPORTEN_UNAVAILABLE'
   | 'MASKINPORTEN_BAD_RESPONSE'
@@ -46,7 +47,8 @@ export type ConfigProblemCode =
   | 'SETTING_BAD_ORG_NUMBER'
   | 'SETTING_BAD_PROFILE_NAME'
   | 'SETTING_UNKNOWN'
-  | 'SETTING_CONFLICT';
+  | 'SETTING_CONFLICT'
+  | 'SETTING_PLACEHOLDER';
 
 export interface ConfigProblem {
   /** The setting (environment variable / app setting) at fault. */
@@ -80,6 +82,8 @@ export interface UpstreamFacts {
   readonly mpCode?: string;
   /** Maskinporten trace id from `error_description`; safe to log. */
   readonly traceId?: string;
+  /** Maskinporten's `error_description`, sanitised (no control characters, at most 300 characters). */
+  readonly description?: string;
   /** Seconds to wait, from a Retry-After header. */
   readonly retryAfterSeconds?: number;
 }

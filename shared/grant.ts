@@ -5,6 +5,7 @@
 import { randomUUID, sign } from 'node:crypto';
 import type { SystemUser } from './config.js';
 import type { SigningKey } from './key.js';
+import { registerSecret } from './logging.js';
 
 export const GRANT_LIFETIME_SECONDS = 120;
 
@@ -49,5 +50,7 @@ const b64url = (json: unknown): string => Buffer.from(JSON.stringify(json)).toSt
 /** Signs a new grant; never reuse the result. */
 export async function signGrant(req: GrantRequest, key: SigningKey, nowMs: number): Promise<string> {
   const input = `${b64url({ alg: key.alg, kid: key.kid })}.${b64url(grantClaims(req, nowMs))}`;
-  return `${input}.${sign(HASH[key.alg], Buffer.from(input), key.key).toString('base64url')}`;
+  const grant = `${input}.${sign(HASH[key.alg], Buffer.from(input), key.key).toString('base64url')}`;
+  registerSecret(grant);
+  return grant;
 }

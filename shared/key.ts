@@ -2,6 +2,7 @@
 // into a private KeyObject, self-tested once. Errors never carry key material: no parser message or cause is passed on.
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { KeyError } from './errors.js';
+import { registerSecret } from './logging.js';
 
 export type SigningAlg = 'RS256' | 'RS384' | 'RS512';
 
@@ -24,8 +25,8 @@ export interface DecodeOptions {
   readonly secretName: string;
 }
 
-const MIN_BITS = 1024;
-const RECOMMENDED_BITS = 2048;
+/** Digdir's minimum for Maskinporten keys: smaller keys are refused, not warned about. */
+const MIN_BITS = 2048;
 const ALGS: readonly string[] = ['RS256', 'RS384', 'RS512'];
 
 interface Jwk {
@@ -66,7 +67,9 @@ function looksLikeKeyText(s: string): boolean {
 
 /** Decodes and imports the key once (async for callers' sake: key sources may become async). */
 export async function decodeKey(value: string, o: DecodeOptions): Promise<SigningKey> {
+  registerSecret(value, 'key');
   const text = keyText(value, o);
+  registerSecret(text, 'key');
   const { keyObject, kid: ownKid, alg } = text.startsWith('-----BEGIN') ? fromPem(text, o) : fromJson(text, o);
   const kid = o.kid ?? ownKid;
   if (kid === undefined) {
@@ -79,18 +82,22 @@ export async function decodeKey(value: string, o: DecodeOptions): Promise<Signin
   if (bits < MIN_BITS) {
     throw new KeyError(
       'KEY_TOO_SMALL',
-      `The key in "${o.secretName}" is RSA ${bits} bits, too small to be safe: generate an RSA ${RECOMMENDED_BITS} key (npm run keygen) and register it.`,
+      `The key in "${o.secretName}" is RSA ${bits} bits; Maskinporten requires at least ${MIN_BITS}: generate an RSA ${MIN_BITS} key (npm run keygen) and register it.`,
     );
   }
+  registerPrivateMembers(keyObject);
   const warnings: string[] = [];
-  if (bits < RECOMMENDED_BITS) {
-    warnings.push(`The key in "${o.secretName}" is RSA ${bits} bits; Digdir recommends ${RECOMMENDED_BITS}: rotate to a larger key.`);
-  }
   if (o.kid !== undefined && ownKid !== undefined && o.kid !== ownKid) {
     warnings.push(`MASKINPORTEN_KID "${o.kid}" differs from the key's own kid "${ownKid}"; the setting wins.`);
   }
   assertConsistent(keyObject, o);
   return Object.freeze({ key: keyObject, kid, alg, bits, warnings: Object.freeze(warnings) });
+}
+
+/** The logger redacts these exact values wherever they appear (inside escaped JSON, too). */
+function registerPrivateMembers(keyObject: KeyObject): void {
+  const jwk = keyObject.export({ format: 'jwk' }) as Record<string, unknown>;
+  for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi']) if (typeof jwk[m] === 'string') registerSecret(jwk[m], 'key');
 }
 
 /** A key whose members do not belong together would only fail later at Maskinporten (MP-124): test it now. */
@@ -144,8 +151,14 @@ function fromJwk(jwk: Jwk, o: DecodeOptions): { keyObject: KeyObject; kid?: stri
   if (jwk.d === undefined) {
     throw new KeyError('KEY_PUBLIC_ONLY', `The key in "${o.secretName}" is a public key: store the PRIVATE key (the JWK with "d", "p", "q" ...) in Key Vault; upload only the public key to the portal.`);
   }
-  if (jwk.alg !== undefined && !ALGS.includes(String(jwk.alg))) {
-    throw new KeyError('KEY_ALG_UNSUPPORTED', `The key in "${o.secretName}" says alg ${JSON.stringify(String(jwk.alg))}; Maskinporten accepts RS256, RS384 or RS512.`);
+  if (jwk.alg !== undefined && (typeof jwk.alg !== 'string' || !ALGS.includes(jwk.alg))) {
+    throw new KeyError('KEY_ALG_UNSUPPORTED', `The key in "${o.secretName}" says alg ${typeof jwk.alg === 'string' ? JSON.stringify(jwk.alg) : `of type ${Array.isArray(jwk.alg) ? 'array' : typeof jwk.alg}`}; Maskinporten accepts "RS256", "RS384" or "RS512" (a string).`);
+  }
+  if (jwk.use !== undefined && jwk.use !== 'sig') {
+    throw new KeyError('KEY_USE_NOT_SIG', `The key in "${o.secretName}" is marked use ${JSON.stringify(String(jwk.use))}: a grant must be signed with a signing key (use "sig"). Generate a signing key (npm run keygen) and register it.`);
+  }
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('sign'))) {
+    throw new KeyError('KEY_USE_NOT_SIG', `The key in "${o.secretName}" has key_ops without "sign": a grant must be signed with a signing key. Generate a signing key (npm run keygen) and register it.`);
   }
   let keyObject: KeyObject;
   try {

@@ -4,6 +4,7 @@ import type { SecretClient } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '@azure/identity';
 import { StoreError } from './errors.js';
 import type { SecretStore, StoredSecret, TokenWrite } from './store.js';
+import { registerSecret } from './logging.js';
 
 export interface KeyVaultStoreOptions {
   readonly vaultUrl: string;
@@ -47,6 +48,7 @@ export class KeyVaultStore implements SecretStore {
     const client = await this.getClient();
     try {
       const secret = await client.getSecret(name, { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
+      registerSecret(secret.value);
       return { value: secret.value ?? '', version: secret.properties.version ?? '', tags: secret.properties.tags ?? {} };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;

@@ -1,6 +1,7 @@
 // Maskinporten token endpoint client (../shared/protocol.md §2): posts the signed grant form-encoded and turns
 // the answer into a token or an error carrying only safe facts (status, OAuth error, MP code, trace id).
 import { UpstreamRejectedError, UpstreamUnavailableError } from './errors.js';
+import { redact, registerSecret } from './logging.js';
 import { send, type FetchLike } from './upstream.js';
 
 export interface MaskinportenToken {
@@ -58,6 +59,7 @@ export async function requestMaskinportenToken(
     throw new UpstreamUnavailableError('MASKINPORTEN_BAD_RESPONSE', 'Maskinporten answered 200 with a body that is not JSON; will retry.', { status: 200 });
   }
   const { access_token: accessToken, expires_in: expiresIn, scope } = json ?? {};
+  if (typeof accessToken === 'string') registerSecret(accessToken);
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw new UpstreamUnavailableError('MASKINPORTEN_BAD_RESPONSE', 'Maskinporten answered 200 without an access_token; will retry.', { status: 200 });
   }
@@ -68,16 +70,39 @@ export async function requestMaskinportenToken(
   };
 }
 
+/** The longest part of Maskinporten's error_description passed on. */
+export const MAX_DESCRIPTION_LENGTH = 300;
+
+/**
+ * Maskinporten's own explanation, safe to show: control and invisible formatting characters removed (no forged log
+ * lines, no reordered text), whitespace collapsed, redacted, at most MAX_DESCRIPTION_LENGTH characters.
+ */
+export function sanitizeDescription(text: string): string | undefined {
+  const clean = redact(text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ').replace(/\s+/g, ' ').trim());
+  if (clean === '') return undefined;
+  const chars = [...clean];
+  return chars.length <= MAX_DESCRIPTION_LENGTH ? clean : `${chars.slice(0, MAX_DESCRIPTION_LENGTH - 1).join('')}…`;
+}
+
+/** An `MP-nnn` code anywhere in the text, in any letter case, as `MP-nnn`. */
+function findMpCode(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /\bMP-(\d{3})\b/i.exec(text);
+  return m ? `MP-${m[1]}` : undefined;
+}
+
 function rejection(status: number, body: string): UpstreamRejectedError {
   let error: string | undefined;
   let mpCode: string | undefined;
   let traceId: string | undefined;
+  let description: string | undefined;
   try {
     const json = JSON.parse(body) as Record<string, unknown>;
     if (typeof json.error === 'string' && /^[a-z_]{1,64}$/.test(json.error)) error = json.error;
-    if (typeof json.error_uri === 'string') mpCode = /MP-\d{3}/.exec(json.error_uri)?.[0];
+    mpCode = findMpCode(json.error_uri) ?? findMpCode(json.error_description);
     if (typeof json.error_description === 'string') {
       traceId = /trace[ _-]?id[:=\s]*([A-Za-z0-9-]{6,64})/i.exec(json.error_description)?.[1];
+      description = sanitizeDescription(json.error_description);
     }
   } catch {
     // not JSON: report the status only
@@ -86,8 +111,9 @@ function rejection(status: number, body: string): UpstreamRejectedError {
   const facts = [error, mpCode, traceId && `trace id ${traceId}`].filter(Boolean).join(', ');
   return new UpstreamRejectedError(
     'MASKINPORTEN_REJECTED',
-    `Maskinporten rejected the token request (${status}${facts ? `: ${facts}` : ''})${hint ? `: ${hint}` : ''}.`,
-    { status, ...(error && { error }), ...(mpCode && { mpCode }), ...(traceId && { traceId }) },
+    `Maskinporten rejected the token request (${status}${facts ? `: ${facts}` : ''})${hint ? `: ${hint}` : ''}.` +
+      `${description ? ` Maskinporten says: "${description}"` : ''}`,
+    { status, ...(error && { error }), ...(mpCode && { mpCode }), ...(traceId && { traceId }), ...(description && { description }) },
   );
 }
 

@@ -63,7 +63,7 @@ export class Runtime {
   }
 
   broker(name: string = DEFAULT_PROFILE): ProfileBroker {
-    const broker = this.brokers.get(name.toLowerCase());
+    const broker = this.brokers.get(name.replace(/[A-Z]/g, (c) => c.toLowerCase()));
     if (!broker) {
       throw new BrokerError('PROFILE_NOT_FOUND', `There is no token profile "${name}". Configured profiles: ${this.profileNames.join(', ')}.`);
     }

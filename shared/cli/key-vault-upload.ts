@@ -2,6 +2,7 @@
 // The client comes from shared/keyvault-store.ts: a loopback http URL is the local simulator, otherwise DefaultAzureCredential.
 import { isLoopback } from '../config.js';
 import { createSecretClient, statusOf } from '../keyvault-store.js';
+import { jwkKids } from '../keygen.js';
 import { CommandError } from './args.js';
 
 export const KEY_CONTENT_TYPE = 'application/jwk+json;base64';
@@ -11,15 +12,17 @@ const TIMEOUT_MS = 30_000;
 export interface KeyUpload {
   readonly vaultUrl: URL;
   readonly secretName: string;
-  readonly kid: string;
   /** Replace an existing secret (adds a new version); otherwise an existing secret is an error. */
   readonly force: boolean;
 }
 
 export interface KeyVaultTarget {
-  /** Fails when the secret exists and force is off: checked before any file is written. */
-  checkWritable(): Promise<void>;
-  store(base64: string): Promise<{ version: string }>;
+  /**
+   * Fails when the secret exists and force is off: checked before any file is written. Otherwise answers the kids
+   * the existing secret holds (its `kid` tag and the kids of the JWK or JWKS in its value), so a new key avoids them.
+   */
+  checkWritable(): Promise<string[]>;
+  store(base64: string, kid: string): Promise<{ version: string }>;
 }
 
 export async function keyVaultTarget(u: KeyUpload): Promise<KeyVaultTarget> {
@@ -27,25 +30,26 @@ export async function keyVaultTarget(u: KeyUpload): Promise<KeyVaultTarget> {
   const where = `secret "${u.secretName}" in ${u.vaultUrl.origin}`;
   return {
     async checkWritable() {
-      let exists = true;
+      let existing: { value?: string; properties: { tags?: Record<string, string> } } | undefined;
       try {
-        await client.getSecret(u.secretName, { abortSignal: AbortSignal.timeout(TIMEOUT_MS) });
+        existing = await client.getSecret(u.secretName, { abortSignal: AbortSignal.timeout(TIMEOUT_MS) });
       } catch (err) {
         if (statusOf(err) !== 404) throw vaultError(err, 'read', where);
-        exists = false;
       }
-      if (exists && !u.force) {
+      if (existing && !u.force) {
         throw new CommandError(
           `Key Vault ${where} already exists; nothing was written. A new version would replace the key the app signs with ` +
             `at its next refresh, so register the new public key in the portal first. Rerun with --force to add the new version, or choose another --secret.`,
         );
       }
+      const tagKid = existing?.properties.tags?.kid;
+      return [...(tagKid ? [tagKid] : []), ...kidsOfValue(existing?.value)];
     },
-    async store(base64) {
+    async store(base64, kid) {
       try {
         const secret = await client.setSecret(u.secretName, base64, {
           contentType: KEY_CONTENT_TYPE,
-          tags: { kid: u.kid },
+          tags: { kid },
           abortSignal: AbortSignal.timeout(TIMEOUT_MS),
         });
         return { version: secret.properties.version ?? '' };
@@ -54,6 +58,20 @@ export async function keyVaultTarget(u: KeyUpload): Promise<KeyVaultTarget> {
       }
     },
   };
+}
+
+/** The kids in a key secret's value (base64 of a JWK or JWKS, or the JSON itself); never anything else from it. */
+function kidsOfValue(value: string | undefined): string[] {
+  if (!value) return [];
+  const trimmed = value.trim();
+  for (const text of [trimmed, Buffer.from(trimmed, 'base64').toString('utf8')]) {
+    try {
+      return jwkKids(JSON.parse(text));
+    } catch {
+      // try the next form
+    }
+  }
+  return [];
 }
 
 /** Status, service error code and credential error name only: never the SDK message or a response body. */

@@ -1,9 +1,9 @@
 // `keygen`: creates a Maskinporten client key pair, prints the public JWK for the self-service portal, writes the
 // private JWK and its base64 form (the Key Vault secret value) owner-only, and optionally stores it in Key Vault.
-import { lstat, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Environment } from '../config.js';
-import { generateClientKey, type GeneratedKey } from '../keygen.js';
+import { freeKid, generateClientKey, jwkKids, makeKid, type GeneratedKey } from '../keygen.js';
 import { CommandError, EXIT, oneOf, parseFlags, SECRET_NAME, UsageError, type Io } from './args.js';
 import { isLoopback } from '../config.js';
 import { keyVaultTarget, KEY_CONTENT_TYPE, type KeyVaultTarget } from './key-vault-upload.js';
@@ -11,8 +11,11 @@ import { keyVaultTarget, KEY_CONTENT_TYPE, type KeyVaultTarget } from './key-vau
 export const KEYGEN_USAGE = `Usage: maskinporten-broker keygen <name> [options]
        npm run keygen -- <name> [options]
 
-Creates an RSA key pair for a Maskinporten client. The kid is <name>-TEST.<UTC time> (or -PROD.), in the style
-of Altinn's JWKS tool. Prints the public JWK to paste into Digdir's self-service portal and writes, to --out:
+Creates an RSA key pair for a Maskinporten client. The kid is <name>-TEST.<suffix> (or -PROD.), exactly as
+Altinn's JWKS tool makes it: the suffix is 4 base64url characters from the minute the key is made. When that kid
+is taken (a file in --out, a kid in a JWK or JWKS file there, or in the --secret in Key Vault), the next free
+suffix is used and keygen says so. Prints the public JWK to paste into Digdir's self-service portal and writes,
+to --out:
   <kid>.public.jwk.json    the public JWK
   <kid>.private.jwk.json   the private JWK                                  (owner-only, mode 600)
   <kid>.private.jwk.b64    base64 of the private JWK: the Key Vault secret  (owner-only, mode 600)
@@ -20,17 +23,22 @@ The private key is never printed.
 
 Options:
   --env test|prod       Maskinporten environment the key is for (default: test)
-  --out <dir>           directory for the files, created owner-only if missing (default: current directory)
+  --out <dir>           directory for the files, created owner-only if missing (default: the directory you ran
+                        the command from, also under npm run)
   --bits 2048|3072|4096 RSA modulus length (default: 2048)
-  --kid <kid>           use this kid instead of the generated one
+  --suffix <suffix>     use this kid suffix instead of the one from the time: <name>-TEST.<suffix>
+  --kid <kid>           use this kid as it is
   --vault <url>         also store the base64 private key in this Key Vault (https://<vault>.vault.azure.net),
   --secret <name>       as this secret (needs --vault); signs in with DefaultAzureCredential (az login)
-  --force               overwrite existing files, and add a new version to an existing secret
+  --force               overwrite existing files (of --kid / --suffix; a generated kid moves on to the next
+                        free suffix instead), and add a new version to an existing secret
   -h, --help            show this help
 `;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const KID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const SUFFIX = /^[A-Za-z0-9_-]{1,32}$/;
+const MAX_JWKS_BYTES = 1024 * 1024;
 const BITS = ['2048', '3072', '4096'] as const;
 
 export interface KeygenOptions {
@@ -39,6 +47,7 @@ export interface KeygenOptions {
   readonly outDir: string;
   readonly bits: number;
   readonly kid?: string;
+  readonly suffix?: string;
   readonly vault?: { readonly url: URL; readonly secret: string };
   readonly force: boolean;
 }
@@ -52,6 +61,7 @@ export function parseKeygenArgs(args: readonly string[]): KeygenOptions | 'help'
       out: { type: 'string' },
       bits: { type: 'string' },
       kid: { type: 'string' },
+      suffix: { type: 'string' },
       vault: { type: 'string' },
       secret: { type: 'string' },
       force: { type: 'boolean', default: false },
@@ -70,16 +80,27 @@ export function parseKeygenArgs(args: readonly string[]): KeygenOptions | 'help'
   if (values.kid !== undefined && !KID.test(values.kid)) {
     throw new UsageError(`--kid ${JSON.stringify(values.kid)} is not valid: use 1-128 letters, digits, ".", "-" or "_", starting with a letter or digit.`);
   }
+  if (values.suffix !== undefined && !SUFFIX.test(values.suffix)) {
+    throw new UsageError(`--suffix ${JSON.stringify(values.suffix)} is not valid: use 1-32 base64url characters (letters, digits, "-" or "_").`);
+  }
+  if (values.suffix !== undefined && values.kid !== undefined) throw new UsageError('Give --kid or --suffix, not both: --kid is the whole kid.');
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out needs a directory.');
   return {
     name,
     environment,
-    outDir: resolve(values.out ?? '.'),
+    outDir: resolve(userDirectory(), values.out ?? '.'),
     bits,
     ...(values.kid !== undefined && { kid: values.kid }),
+    ...(values.suffix !== undefined && { suffix: values.suffix }),
     ...(vaultOption(values.vault, values.secret) ?? {}),
     force: values.force,
   };
+}
+
+/** Where the user ran the command: npm runs scripts in the project root but says where it was started (INIT_CWD). */
+function userDirectory(): string {
+  const fromNpm = process.env.npm_lifecycle_event === 'keygen' ? process.env.INIT_CWD : undefined;
+  return fromNpm !== undefined && fromNpm !== '' ? fromNpm : process.cwd();
 }
 
 function vaultOption(vault: string | undefined, secret: string | undefined): { vault: { url: URL; secret: string } } | undefined {
@@ -107,16 +128,17 @@ export async function keygenCommand(args: readonly string[], io: Io): Promise<nu
     io.out(KEYGEN_USAGE);
     return EXIT.OK;
   }
-  const generated = generateClientKey(o.name, o.environment, o.bits);
-  const key = o.kid === undefined ? generated : withKid(generated, o.kid);
   const vault: KeyVaultTarget | undefined =
-    o.vault && (await keyVaultTarget({ vaultUrl: o.vault.url, secretName: o.vault.secret, kid: key.kid, force: o.force }));
-  await vault?.checkWritable();
+    o.vault && (await keyVaultTarget({ vaultUrl: o.vault.url, secretName: o.vault.secret, force: o.force }));
+  const vaultKids = (await vault?.checkWritable()) ?? [];
+  const { kid, note } = await chooseKid(o, vaultKids);
+  const key = generateClientKey(o.name, o.environment, o.bits, kid);
   const files = await writeKeyFiles(o.outDir, key, o.force);
 
+  if (note) io.out(`${note}\n\n`);
   io.out(describeKey(o, key, files));
   if (vault && o.vault) {
-    const { version } = await vault.store(key.base64).catch((err: Error) => {
+    const { version } = await vault.store(key.base64, key.kid).catch((err: Error) => {
       throw new CommandError(
         `${err.message}\nThe key files were written; store the key yourself once that is fixed: ` +
           `az keyvault secret set --vault-name <vault> --name ${o.vault!.secret} --file ${files.privateB64}`,
@@ -128,10 +150,51 @@ export async function keygenCommand(args: readonly string[], io: Io): Promise<nu
   return EXIT.OK;
 }
 
-function withKid(key: GeneratedKey, kid: string): GeneratedKey {
-  const publicJwk = { ...key.publicJwk, kid };
-  const privateJwk = { ...key.privateJwk, kid };
-  return { kid, publicJwk, privateJwk, base64: Buffer.from(JSON.stringify(privateJwk)).toString('base64') };
+/**
+ * The kid: --kid as given; --suffix as given unless taken; otherwise the suffix for this minute, or the next free
+ * one when a key file, a kid in a JWK/JWKS file in the output directory, or a kid in the target secret has it.
+ */
+async function chooseKid(o: KeygenOptions, vaultKids: readonly string[]): Promise<{ kid: string; note?: string }> {
+  if (o.kid !== undefined) return { kid: o.kid };
+  const taken = await kidsIn(o.outDir);
+  for (const kid of vaultKids) taken.set(kid, `in Key Vault secret "${o.vault?.secret}"`);
+  if (o.suffix !== undefined) {
+    const kid = makeKid(o.name, o.environment, o.suffix);
+    const where = taken.get(kid);
+    if (where !== undefined && !o.force) {
+      throw new CommandError(`The kid ${kid} (--suffix ${o.suffix}) is already taken (${where}): choose another --suffix, or leave it out for the next free one.`);
+    }
+    return { kid };
+  }
+  const { kid, wanted } = freeKid(o.name, o.environment, (k) => taken.has(k));
+  if (kid === wanted) return { kid };
+  return { kid, note: `The kid ${wanted} is already taken (${taken.get(wanted)}), so this key gets the next free suffix: ${kid}.` };
+}
+
+/** Kids already used in a directory: key files named after them, and `kid` members of JWK or JWKS JSON files. */
+async function kidsIn(dir: string): Promise<Map<string, string>> {
+  const taken = new Map<string, string>();
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return taken;
+    throw fsError(`list ${dir}`, err);
+  }
+  for (const name of names) {
+    const fileKid = /^(.+)\.(?:public\.jwk\.json|private\.jwk\.json|private\.jwk\.b64)$/.exec(name)?.[1];
+    if (fileKid !== undefined) taken.set(fileKid, `file ${name} in ${dir}`);
+    if (!name.endsWith('.json')) continue;
+    let parsed: unknown;
+    try {
+      if ((await stat(join(dir, name))).size > MAX_JWKS_BYTES) continue; // no key set is this large
+      parsed = JSON.parse(await readFile(join(dir, name), 'utf8'));
+    } catch {
+      continue; // not ours to judge
+    }
+    for (const kid of jwkKids(parsed)) if (!taken.has(kid)) taken.set(kid, `a key in ${name} in ${dir}`);
+  }
+  return taken;
 }
 
 interface KeyFiles {

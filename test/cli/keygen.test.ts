@@ -1,13 +1,16 @@
 // `keygen` run as a child process: the files and their permissions, what is printed (and never printed), refusal to
 // overwrite, storing into the Key Vault simulator through the real SDK, and bad names and flags.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeKey } from '../../shared/key.js';
+import { freeKid, kidMinutes, kidSuffix, makeKid } from '../../shared/keygen.js';
 import { startKeyVaultSim, type KeyVaultSim } from '../sim/index.js';
-import { runCli, type CliResult } from './run-cli.js';
+import { REPO, runCli, type CliResult } from './run-cli.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 
@@ -62,10 +65,14 @@ function expectNoSecrets(output: string, privateJwk: JsonWebKey, b64: string): v
 describe('keygen', () => {
   test('npm run keygen writes the public JWK, and the private JWK and its base64 owner-only; prints only the public key', async () => {
     const dir = freshDir();
+    const before = kidMinutes();
     const r = await runCli(['keygen', 'myorg', '--out', dir], { cwd: root, viaNpm: true });
+    const after = kidMinutes();
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const kid = kidOf(r);
-    expect(kid).toMatch(/^myorg-TEST\.\d{8}T\d{6}Z$/);
+    // Altinn's JWKS tool's kid for the minute the key was made
+    expect([...new Set([before, after])].map((m) => `myorg-TEST.${kidSuffix(m)}`)).toContain(kid);
+    expect(r.stdout).not.toContain('already taken');
 
     const files = await readKeyFiles(dir, kid);
     expect(files.modes).toEqual({ public: expect.any(Number), privateJwk: 0o600, b64: 0o600 });
@@ -100,7 +107,7 @@ describe('keygen', () => {
     const prod = await runCli(['keygen', 'acme_as', '--env', 'PROD', '--bits', '3072', '--out', dir], { cwd: root });
     expect(prod.code).toBe(0);
     const kid = kidOf(prod);
-    expect(kid).toMatch(/^acme_as-PROD\.\d{8}T\d{6}Z$/);
+    expect(kid).toMatch(/^acme_as-PROD\.[A-Za-z0-9_-]{4}$/);
     const files = await readKeyFiles(dir, kid);
     expect(createPublicKey({ key: files.publicJwk, format: 'jwk' }).asymmetricKeyDetails?.modulusLength).toBe(3072);
     expect(prod.stdout).toContain('sjolvbetjening.samarbeid.digdir.no');
@@ -198,6 +205,78 @@ describe('keygen', () => {
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  test('two keys made in the same minute never share a kid: a taken suffix moves on to the next free one, and says so', async () => {
+    const dir = freshDir();
+    await mkdir(dir, { recursive: true });
+    const m = kidMinutes();
+    const kid = (n: number) => `myorg-TEST.${kidSuffix(m + n)}`;
+    // taken: a key file for this minute, and two kids in a JWKS file (also covers the minute turning meanwhile)
+    await writeFile(join(dir, `${kid(0)}.public.jwk.json`), '{}');
+    await writeFile(join(dir, 'keys.jwks.json'), JSON.stringify({ keys: [{ kid: kid(1) }, { kid: kid(2) }] }));
+    const first = await runCli(['keygen', 'myorg', '--out', dir], { cwd: root });
+    expect(first.code).toBe(0);
+    expect(kidOf(first)).toBe(kid(3));
+    expect(first.stdout).toMatch(new RegExp(`The kid myorg-TEST\\.\\S{4} is already taken \\((file \\S+\\.public\\.jwk\\.json|a key in keys\\.jwks\\.json) in .*\\), so this key gets the next free suffix: ${kid(3).replace('.', '\\.')}\\.`));
+    const second = await runCli(['keygen', 'myorg', '--out', dir], { cwd: root });
+    expect(kidOf(second)).toBe(kid(4));
+    expect(second.stdout).toContain('already taken');
+    // a PROD key of the same name and minute is another kid altogether
+    expect(kidOf(await runCli(['keygen', 'myorg', '--env', 'prod', '--out', dir], { cwd: root }))).toMatch(/^myorg-PROD\./);
+  });
+
+  test('a kid held by the target Key Vault secret (its kid tag or a kid in its JWKS) is skipped too', async () => {
+    const dir = freshDir();
+    const m = kidMinutes();
+    const kid = (n: number) => `vkorg-TEST.${kidSuffix(m + n)}`;
+    const jwks = { keys: [{ kty: 'RSA', kid: kid(1), n: 'AQAB', e: 'AQAB' }, { kty: 'RSA', kid: kid(2), n: 'AQAB', e: 'AQAB' }] };
+    vault.setSecret('vk-key', Buffer.from(JSON.stringify(jwks)).toString('base64'), { tags: { kid: kid(0) } });
+    const r = await runCli(['keygen', 'vkorg', '--out', dir, '--vault', vault.url, '--secret', 'vk-key', '--force'], { cwd: root });
+    expect(r.code).toBe(0);
+    expect(kidOf(r)).toBe(kid(3));
+    expect(r.stdout).toContain('in Key Vault secret "vk-key"');
+    expect(vault.getSecret('vk-key')).toMatchObject({ tags: { kid: kid(3) } });
+  });
+
+  test('--suffix sets the suffix; a taken one is refused; it cannot be combined with --kid', async () => {
+    const dir = freshDir();
+    const r = await runCli(['keygen', 'org', '--suffix', 'rot1', '--out', dir], { cwd: root });
+    expect(r.code).toBe(0);
+    expect(kidOf(r)).toBe('org-TEST.rot1');
+    const again = await runCli(['keygen', 'org', '--suffix', 'rot1', '--out', dir], { cwd: root });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('The kid org-TEST.rot1 (--suffix rot1) is already taken (file org-TEST.rot1.');
+    expect(again.stdout).toBe('');
+    for (const [args, message] of [
+      [['--suffix', 'a.b'], '--suffix "a.b" is not valid'],
+      [['--suffix', 'abcd', '--kid', 'x'], 'Give --kid or --suffix, not both'],
+    ] as const) {
+      const bad = await runCli(['keygen', 'org', ...args, '--out', dir], { cwd: root });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(message);
+    }
+  });
+
+  test('npm run keygen writes to the directory npm was run from (INIT_CWD), not the project root; --out is relative to it', async () => {
+    const here = join(root, 'user-dir');
+    await mkdir(here);
+    const plain = await runCli(['keygen', 'initcwd', '--suffix', 'here'], { cwd: here, viaNpm: true });
+    expect(plain.code).toBe(0);
+    expect((await readdir(here)).sort()).toEqual(['initcwd-TEST.here.private.jwk.b64', 'initcwd-TEST.here.private.jwk.json', 'initcwd-TEST.here.public.jwk.json']);
+    const relative = await runCli(['keygen', 'initcwd', '--suffix', 'rel', '--out', 'keys'], { cwd: here, viaNpm: true });
+    expect(relative.code).toBe(0);
+    expect(await readdir(join(here, 'keys'))).toHaveLength(3);
+    expect(relative.stdout).toContain(join(here, 'keys', 'initcwd-TEST.rel.public.jwk.json'));
+    for (const kid of ['initcwd-TEST.here', 'initcwd-TEST.rel']) expect(existsSync(join(REPO, `${kid}.public.jwk.json`))).toBe(false);
+  });
+
+  test('every file keygen writes is ignored by git in this repository, the public JWK too', async () => {
+    const names = ['myorg-TEST.Dz9I.public.jwk.json', 'myorg-TEST.Dz9I.private.jwk.json', 'myorg-TEST.Dz9I.private.jwk.b64', 'keys/myorg-PROD.AAAA.public.jwk.json'];
+    const ignored = await new Promise<string>((resolve, reject) =>
+      execFile('git', ['-C', REPO, 'check-ignore', '--no-index', ...names], (err, stdout) => (err && err.code !== 1 ? reject(err) : resolve(stdout))),
+    );
+    expect(ignored.trim().split('\n').sort()).toEqual([...names].sort());
+  });
+
   test.each([
     [[], '<name>'],
     [['bad name'], 'The key <name> "bad name" is not valid'],
@@ -236,5 +315,26 @@ describe('keygen', () => {
     expect(unknown.stderr).toContain('Unknown command "keygn": use one of keygen, token.');
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('Usage: maskinporten-broker <command>');
+  });
+});
+
+describe('kid suffixes as Altinn\'s JWKS tool makes them', () => {
+  test('base64url of the low 3 bytes (big-endian) of whole minutes since 2025-01-01T00:00Z', () => {
+    expect(kidMinutes(new Date('2025-01-01T00:00:59Z'))).toBe(0);
+    expect(kidSuffix(kidMinutes(new Date('2026-11-25T22:00:00Z')))).toBe('Dz9I');
+    expect(kidSuffix(kidMinutes(new Date('2026-11-25T22:00:59.999Z')))).toBe('Dz9I');
+    expect(kidSuffix(kidMinutes(new Date('2026-11-25T22:01:00Z')))).toBe('Dz9J');
+    expect(kidSuffix(0)).toBe('AAAA');
+    expect(kidSuffix(2 ** 24 - 1)).toBe('____');
+    expect(kidSuffix(2 ** 24)).toBe('AAAA'); // only the low 3 bytes count
+    expect(makeKid('myorg', 'prod', 'Dz9I')).toBe('myorg-PROD.Dz9I');
+  });
+
+  test('freeKid takes the next value when the minute\'s kid is taken, wrapping after ____', () => {
+    const at = new Date('2026-11-25T22:00:30Z');
+    expect(freeKid('o', 'test', () => false, at)).toEqual({ kid: 'o-TEST.Dz9I', wanted: 'o-TEST.Dz9I' });
+    expect(freeKid('o', 'test', (k) => k === 'o-TEST.Dz9I' || k === 'o-TEST.Dz9J', at)).toEqual({ kid: 'o-TEST.Dz9K', wanted: 'o-TEST.Dz9I' });
+    const last = new Date(Date.UTC(2025, 0, 1) + (2 ** 24 - 1) * 60_000);
+    expect(freeKid('o', 'test', (k) => k === 'o-TEST.____', last).kid).toBe('o-TEST.AAAA');
   });
 });

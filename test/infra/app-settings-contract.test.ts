@@ -247,7 +247,10 @@ ${settings}
   });
   test('a misspelt setting name is reported', async () => {
     const problems = await problemsOf([...GOOD, "        { name: 'MASKINPORTEN_SCOPE', value: 'altinn:serviceowner' }"]);
-    expect(problems).toEqual(['MASKINPORTEN_SCOPE: not a setting the app or the platform reads (misspelt?)']);
+    expect(problems).toEqual([
+      'MASKINPORTEN_SCOPE: not a setting the app or the platform reads (misspelt?)',
+      'MASKINPORTEN_SCOPE: parseConfig says is not a setting this app reads: did you mean `MASKINPORTEN_SCOPES`?',
+    ]);
   });
   test('a misspelt profile setting is reported', async () => {
     expect(await problemsOf([...GOOD, "        { name: 'PROFILE__billing__SCOPES', value: 'x' }"])).toEqual([

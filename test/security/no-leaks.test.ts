@@ -3,12 +3,14 @@
 // private key member, the stored key, a grant or a token (the token endpoint's own 200 body is the one place a
 // token belongs, so only that body may carry one).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { parseConfig } from '../../shared/config.js';
+import { contextLogger } from '../../shared/context-logger.js';
 import { loadFunctions } from '../../shared/local/functions.js';
 import { startHost, type RunningHost } from '../../shared/local/host.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
 import type { FetchLike } from '../../shared/upstream.js';
-import { b64, json, privateMembers } from '../helpers/keys.js';
+import { b64, json, privateMembers, rsaKey } from '../helpers/keys.js';
 import { startWorld, type World } from '../helpers/world.js';
 
 let world: World;
@@ -144,4 +146,50 @@ describe('no secret material leaves the broker', () => {
     const keyOnly = [...privateMembers(k.jwk), ...grants];
     for (const text of tokenBodies) for (const secret of keyOnly) expect(text.includes(secret)).toBe(false);
   });
+});
+
+describe('redaction by value: what no pattern can recognise', () => {
+  /** The product's own logger (the one every function uses), writing into an array. */
+  function productLog(): { lines: string[]; log: ReturnType<typeof contextLogger> } {
+    const lines: string[] = [];
+    const sink = (m: unknown) => void lines.push(String(m));
+    return { lines, log: contextLogger({ log: sink, warn: sink, error: sink }) };
+  }
+
+  test('a private key inside escaped JSON (as a serialised error or object prints it) never reaches a log', () => {
+    const escaped = (jwk: Record<string, unknown>) => `upstream said: {"detail":${JSON.stringify(JSON.stringify(jwk))}}`;
+    // Without redaction by value the patterns miss it: a key the broker never decoded goes through in the clear.
+    const unseen = rsaKey('unseen');
+    const before = productLog();
+    before.log.error(escaped(unseen.jwk));
+    expect(privateMembers(unseen.jwk).some((m) => before.lines.join('\n').includes(m))).toBe(true);
+    // The world's key was decoded by the broker in the scenarios above: each of its members is redacted.
+    const after = productLog();
+    after.log.error(escaped(world.key.jwk));
+    after.log.warn(`secret value was ${JSON.stringify(b64(json(world.key.jwk)).slice(0, 100))}`);
+    const text = after.lines.join('\n');
+    for (const member of privateMembers(world.key.jwk)) expect(text).not.toContain(member);
+    expect(text).toContain('[REDACTED]');
+  });
+
+  test('a Maskinporten token that is not a JWT (opaque, no "eyJ") never reaches a log once the broker received it', async () => {
+    const opaque = `mp-opaque.${randomUUID()}`;
+    const unseen = `mp-opaque.${randomUUID()}`;
+    world.sims.maskinporten.faults.enqueue({ status: 200, body: JSON.stringify({ access_token: opaque, token_type: 'Bearer', expires_in: 120, scope: 'altinn:serviceowner' }) });
+    world.sims.keyVault.setSecret('opaque-key', b64(json(world.key.jwk)));
+    use({ ...world.env, TOKEN_SECRET: 'leak-opaque', MASKINPORTEN_KEY_SECRET: 'opaque-key', ALTINN_EXCHANGE: 'false', RETRY_MAX_ATTEMPTS: '1' });
+    const served = world.sims.maskinporten.requests.length;
+    // Served as Maskinporten returned it, or refused as unverifiable: either way the broker received it.
+    expect([200, 503]).toContain(await call('GET', '/api/token'));
+    expect(world.sims.maskinporten.requests.length).toBe(served + 1);
+    for (const text of [...logs, ...bodies]) expect(text).not.toContain(opaque);
+    const { lines, log } = productLog();
+    log.info(`token: ${opaque}; as JSON ${JSON.stringify({ t: opaque })}`);
+    log.info(`other: ${unseen}`);
+    expect(lines[0]).not.toContain(opaque);
+    expect(lines[0]).toBe('token: [REDACTED]; as JSON {"t":"[REDACTED]"}');
+    // The same shape the broker never received passes: only redaction by value catches such a token.
+    expect(lines[1]).toBe(`other: ${unseen}`);
+  });
+
 });

@@ -1,7 +1,10 @@
 // parseConfig: defaults, overrides, named profiles, and every bad setting reported together by name.
 import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../shared/config.js';
-import { ConfigError } from '../../shared/errors.js';
+import { DEPLOYMENT_SETTINGS, KNOWN_SETTINGS, editDistance } from '../../shared/config-check.js';
+import { BrokerError, ConfigError } from '../../shared/errors.js';
+import { Runtime } from '../../shared/runtime.js';
 
 const base = {
   KEY_VAULT_URL: 'https://kv-test.vault.azure.net/',
@@ -184,5 +187,172 @@ describe('parseConfig', () => {
     expect(problems['PROFILE__b c__MASKINPORTEN_SCOPES']).toMatch(/invalid profile/);
     expect(problems['PROFILE__c__TOKEN_SECRET']).toMatch(/already used by profile "default"/);
     expect(problems['PROFILE__d__MASKINPORTEN_SCOPES']).toMatch(/is required/);
+  });
+});
+
+describe('secret names that would collide in Key Vault (which ignores letter case)', () => {
+  test('a token secret naming its own key secret, in any letter case, is refused', () => {
+    expect(codesOf({ ...base, TOKEN_SECRET: 'Maskinporten-KEY' })).toEqual({ TOKEN_SECRET: 'SETTING_CONFLICT' });
+    expect(problemsOf({ ...base, TOKEN_SECRET: 'Maskinporten-KEY' }).TOKEN_SECRET).toMatch(/overwrite the private key/);
+  });
+
+  test("a token secret naming another profile's key secret is refused", () => {
+    const problems = problemsOf({
+      ...base,
+      PROFILE__billing__MASKINPORTEN_SCOPES: 'a:b',
+      PROFILE__billing__MASKINPORTEN_KEY_SECRET: 'billing-key',
+      TOKEN_SECRET: 'BILLING-key',
+    });
+    expect(Object.keys(problems)).toEqual(['TOKEN_SECRET']);
+    expect(problems.TOKEN_SECRET).toMatch(/"billing-key" \(PROFILE__billing__MASKINPORTEN_KEY_SECRET, profile "billing"/);
+    // ... and the other way round: a named profile's token secret is the default profile's key secret
+    expect(codesOf({ ...base, PROFILE__x__MASKINPORTEN_SCOPES: 'a:b', PROFILE__x__MASKINPORTEN_KEY_SECRET: 'x-key', PROFILE__x__TOKEN_SECRET: 'MASKINPORTEN-key' })).toEqual({
+      PROFILE__x__TOKEN_SECRET: 'SETTING_CONFLICT',
+    });
+  });
+
+  test("the default token secret (altinn-token) naming a named profile's key secret, in another case, is refused", () => {
+    expect(problemsOf({ ...base, PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__MASKINPORTEN_KEY_SECRET: 'ALTINN-TOKEN' })).toEqual({
+      TOKEN_SECRET: expect.stringMatching(/"altinn-token" names the private key secret "ALTINN-TOKEN" \(PROFILE__b__MASKINPORTEN_KEY_SECRET, profile "b"; Key Vault ignores letter case\)/),
+    });
+  });
+
+  test('two profiles whose token secrets differ only in letter case are refused', () => {
+    const problems = problemsOf({ ...base, TOKEN_SECRET: 'shared-token', PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__TOKEN_SECRET: 'Shared-Token' });
+    expect(problems).toEqual({ PROFILE__b__TOKEN_SECRET: expect.stringMatching(/already used by profile "default" as "shared-token"/) });
+  });
+
+  test("a profile's default token secret collides with another profile's explicit one", () => {
+    expect(
+      codesOf({ ...base, PROFILE__a__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__TOKEN_SECRET: 'Altinn-Token-A' }),
+    ).toEqual({ PROFILE__b__TOKEN_SECRET: 'SETTING_CONFLICT' });
+  });
+
+  test('distinct names pass', () => {
+    const c = parseConfig({ ...base, PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__MASKINPORTEN_KEY_SECRET: 'b-key', PROFILE__b__TOKEN_SECRET: 'b-token' });
+    expect(c.profiles.map((p) => [p.keySecret, p.tokenSecret])).toEqual([['maskinporten-key', 'altinn-token'], ['b-key', 'b-token']]);
+  });
+});
+
+describe('settings that look like ours but are not', () => {
+  test.each([
+    ['MASKINPORTEN_ENVIRONMENT', 'prod', 'MASKINPORTEN_ENV'],
+    ['MASKINPORTEN_SCOPE', 'a:b', 'MASKINPORTEN_SCOPES'],
+    ['MASKINPORTEN_CLIENTID', 'x', 'MASKINPORTEN_CLIENT_ID'],
+    ['ALTINN_ULR', 'https://a.example', 'ALTINN_URL'],
+    ['TOKEN_SECERT', 'x', 'TOKEN_SECRET'],
+    ['REFRESH_SCHEDUEL', '0 */5 * * * *', 'REFRESH_SCHEDULE'],
+    ['REFRESH_BEFORE_EXPIRY', '60', 'REFRESH_BEFORE_EXPIRY_SECONDS'],
+    ['KEY_VAULT_URLS', 'https://kv.example', 'KEY_VAULT_URL'],
+    ['AUTH_TENANT', 'x', 'AUTH_TENANT_ID'],
+    ['AUTH_ROLE', 'x', 'AUTH_ROLES'],
+    ['RETRY_MAX_ATTEMPT', '2', 'RETRY_MAX_ATTEMPTS'],
+    ['HTTP_TIMEOUT', '100', 'HTTP_TIMEOUT_MS'],
+    ['MIN_TOKEN_TTL', '60', 'MIN_TOKEN_TTL_SECONDS'],
+    ['MIN_MINT_INTERVAL', '30', 'MIN_MINT_INTERVAL_SECONDS'],
+    ['MAX_TOKEN_LIFETIME', '7200', 'MAX_TOKEN_LIFETIME_SECONDS'],
+    ['maskinporten_env', 'prod', 'MASKINPORTEN_ENV'],
+  ])('%s (= %s) → SETTING_UNKNOWN, did you mean %s?', (name, value, suggestion) => {
+    const err = errorOf({ ...base, [name]: value });
+    expect(err.problems).toEqual([{ setting: name, code: 'SETTING_UNKNOWN', message: expect.stringContaining(`did you mean \`${suggestion}\`?`) }]);
+  });
+
+  test('a name with one of our prefixes and nothing close is still refused, without a guess', () => {
+    expect(errorOf({ ...base, ALTINN_SOMETHING_ELSE_ENTIRELY: 'x' }).problems).toEqual([
+      { setting: 'ALTINN_SOMETHING_ELSE_ENTIRELY', code: 'SETTING_UNKNOWN', message: expect.stringMatching(/not a setting this app reads \(misspelt\?\)/) },
+    ]);
+  });
+
+  test('a profile setting with single underscores, or a misspelt one, is named with the right form', () => {
+    expect(problemsOf({ ...base, PROFILE_billing_MASKINPORTEN_SCOPES: 'x' })).toEqual({ PROFILE_billing_MASKINPORTEN_SCOPES: expect.stringMatching(/PROFILE__<name>__<SETTING>/) });
+    expect(problemsOf({ ...base, PROFILE__billing__MASKINPORTEN_SCOPE: 'x' }).PROFILE__billing__MASKINPORTEN_SCOPE).toMatch(/did you mean `PROFILE__billing__MASKINPORTEN_SCOPES`\?/);
+  });
+
+  test('Azure platform settings, other tools\' settings and deployment names pass untouched', () => {
+    const env = {
+      ...base,
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      AzureWebJobsStorage__accountName: 'st',
+      FUNCTIONS_WORKER_RUNTIME: 'node',
+      FUNCTIONS_EXTENSION_VERSION: '~4',
+      WEBSITE_SITE_NAME: 'func-x',
+      WEBSITE_AUTH_ENABLED: 'True',
+      APPLICATIONINSIGHTS_CONNECTION_STRING: '<app insights connection string>',
+      AZURE_CLIENT_ID: 'x',
+      HTTP_PROXY: 'http://proxy:3128',
+      http_proxy: 'http://proxy:3128',
+      HTTPS_PROXY: 'http://proxy:3128',
+      MAX_OLD_SPACE_SIZE: '4096',
+      MIN_VERSION: '1',
+      HOST: '127.0.0.1',
+      PORT: '7071',
+      ...Object.fromEntries(DEPLOYMENT_SETTINGS.map((n) => [n, 'x'])),
+    };
+    expect(() => parseConfig(env)).not.toThrow();
+  });
+
+  test('every known setting, including those read by newer parts of the app, and a profile AUTH_ROLES pass the name check', () => {
+    const err = (() => {
+      try {
+        parseConfig({ ...base, ...Object.fromEntries(KNOWN_SETTINGS.map((n) => [n, 'x'])), PROFILE__b__AUTH_ROLES: 'reader' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      return undefined;
+    })();
+    // values of "x" are wrong for many of them; what matters is that no name is unknown
+    expect(err?.problems.filter((p) => p.code === 'SETTING_UNKNOWN') ?? []).toEqual([]);
+    for (const name of ['AUTH_TENANT_ID', 'AUTH_AUDIENCE', 'AUTH_AUTHORITY', 'AUTH_ROLES', 'TOKEN_VAULT_URL', 'MIN_MINT_INTERVAL_SECONDS', 'MAX_TOKEN_LIFETIME_SECONDS', 'MASKINPORTEN_VAULT_KEY', 'MASKINPORTEN_CERTIFICATE']) {
+      expect(KNOWN_SETTINGS).toContain(name);
+    }
+  });
+
+  test('where the environment ignores letter case (Windows), a lower-case name reads the same value and passes', () => {
+    const env = new Proxy({ ...base, maskinporten_env: 'prod' } as Record<string, string>, {
+      get: (t, k) => (typeof k === 'string' ? t[Object.keys(t).find((n) => n.toUpperCase() === k.toUpperCase()) ?? k] : undefined),
+    });
+    expect(parseConfig(env).environment).toBe('prod');
+  });
+
+  test('edit distance counts a swap of neighbours as one', () => {
+    expect(editDistance('TOKEN_SECERT', 'TOKEN_SECRET')).toBe(1);
+    expect(editDistance('ABC', 'ABC')).toBe(0);
+    expect(editDistance('', 'AB')).toBe(2);
+  });
+});
+
+describe('values still holding a placeholder from local.settings.example.json', () => {
+  test('the example file as it ships: its two placeholders are named, and nothing else is wrong', () => {
+    const example = JSON.parse(readFileSync(new URL('../../local.settings.example.json', import.meta.url), 'utf8')) as { Values: Record<string, string> };
+    expect(errorOf(example.Values).problems).toEqual([
+      { setting: 'KEY_VAULT_URL', code: 'SETTING_PLACEHOLDER', message: expect.stringContaining('"<your-vault>"') },
+      { setting: 'MASKINPORTEN_CLIENT_ID', code: 'SETTING_PLACEHOLDER', message: expect.stringMatching(/"<client id from the Maskinporten self-service portal>" from local.settings.example.json: replace it/) },
+    ]);
+  });
+
+  test('a misspelt setting holding a placeholder is named as misspelt too', () => {
+    const problems = errorOf({ ...base, PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__MASKINPORTEN_CLIENTID: '<client id>' }).problems;
+    expect(problems.map((p) => [p.setting, p.code])).toEqual([
+      ['PROFILE__b__MASKINPORTEN_CLIENTID', 'SETTING_UNKNOWN'],
+      ['PROFILE__b__MASKINPORTEN_CLIENTID', 'SETTING_PLACEHOLDER'],
+    ]);
+    expect(problems[0]!.message).toMatch(/did you mean `PROFILE__b__MASKINPORTEN_CLIENT_ID`/);
+  });
+
+  test('a placeholder in a profile setting is named too', () => {
+    expect(codesOf({ ...base, PROFILE__b__MASKINPORTEN_SCOPES: 'a:b', PROFILE__b__MASKINPORTEN_CLIENT_ID: '<client id>' })).toEqual({ PROFILE__b__MASKINPORTEN_CLIENT_ID: 'SETTING_PLACEHOLDER' });
+  });
+});
+
+describe('profile names are ASCII', () => {
+  test('a profile name that only Unicode case folding makes ASCII (Kelvin sign K) is refused', () => {
+    expect(codesOf({ ...base, 'PROFILE__\u212Aey__MASKINPORTEN_SCOPES': 'a:b' })).toEqual({ 'PROFILE__\u212Aey__MASKINPORTEN_SCOPES': 'SETTING_BAD_PROFILE_NAME' });
+  });
+
+  test('the runtime finds a profile by its ASCII name in any case, and not by a Unicode look-alike', () => {
+    const runtime = new Runtime(parseConfig({ ...base, KEY_VAULT_URL: 'http://127.0.0.1:9', PROFILE__key__MASKINPORTEN_SCOPES: 'a:b' }));
+    expect(runtime.broker('KEY').profile.name).toBe('key');
+    expect(() => runtime.broker('\u212AEY')).toThrow(BrokerError);
+    expect(() => runtime.broker('\u212AEY')).toThrow(/no token profile/);
   });
 });

@@ -56,17 +56,22 @@ describe('accepted key shapes', () => {
     expect((await decodeKey(json({ ...k.jwk, alg: 'RS384' }), opts)).alg).toBe('RS384');
   });
 
-  test('a 1024-bit key works with a warning; a differing configured kid wins with a warning', async () => {
-    const small = rsaKey('small', 1024);
-    const decoded = await decodeKey(json(small.jwk), { ...opts, kid: 'portal-kid' });
+  test('a differing configured kid wins with a warning', async () => {
+    const decoded = await decodeKey(json(k.jwk), { ...opts, kid: 'portal-kid' });
     expect(decoded.kid).toBe('portal-kid');
-    expect(decoded.warnings).toEqual([expect.stringMatching(/1024 bits/), expect.stringMatching(/differs/)]);
+    expect(decoded.warnings).toEqual([expect.stringMatching(/differs/)]);
+  });
+
+  test('a signing key marked use "sig" with key_ops ["sign"] (as keygen and Altinn\'s tool write it) is accepted', async () => {
+    expect((await decodeKey(json({ ...k.jwk, use: 'sig', key_ops: ['sign'] }), opts)).kid).toBe('org-TEST.a');
   });
 });
 
 describe('rejected key shapes each get their own code', () => {
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const tiny = generateKeyPairSync('rsa', { modulusLength: 512 });
+  const small = rsaKey('x', 1024);
+  const odd = generateKeyPairSync('rsa', { modulusLength: 2047 });
   test.each([
     ['empty', '  ', {}, 'KEY_EMPTY'],
     ['not base64', 'this is not a key!', {}, 'KEY_NOT_BASE64'],
@@ -78,6 +83,16 @@ describe('rejected key shapes each get their own code', () => {
     ['EC JWK', json({ ...ec.privateKey.export({ format: 'jwk' }), kid: 'x' }), {}, 'KEY_NOT_RSA'],
     ['EC PEM', ec.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, { kid: 'x' }, 'KEY_NOT_RSA'],
     ['RSA 512', json({ ...tiny.privateKey.export({ format: 'jwk' }), kid: 'x' }), {}, 'KEY_TOO_SMALL'],
+    ['RSA 1024 (JWK)', json({ ...small.jwk }), {}, 'KEY_TOO_SMALL'],
+    ['RSA 1024 (PEM)', b64(small.pkcs8), { kid: 'x' }, 'KEY_TOO_SMALL'],
+    ['RSA 2047', json({ ...odd.privateKey.export({ format: 'jwk' }), kid: 'x' }), {}, 'KEY_TOO_SMALL'],
+    ['JWK with alg as an array', json({ ...k.jwk, alg: ['RS256'] }), {}, 'KEY_ALG_UNSUPPORTED'],
+    ['JWK with alg as a number', json({ ...k.jwk, alg: 256 }), {}, 'KEY_ALG_UNSUPPORTED'],
+    ['JWK with alg in lower case', json({ ...k.jwk, alg: 'rs256' }), {}, 'KEY_ALG_UNSUPPORTED'],
+    ['JWK with alg none', json({ ...k.jwk, alg: 'none' }), {}, 'KEY_ALG_UNSUPPORTED'],
+    ['JWK for encryption (use enc)', json({ ...k.jwk, use: 'enc' }), {}, 'KEY_USE_NOT_SIG'],
+    ['JWK for encryption (use enc) in a JWKS', b64(json({ keys: [{ ...k.jwk, use: 'enc' }] })), {}, 'KEY_USE_NOT_SIG'],
+    ['JWK whose key_ops do not include sign', json({ ...k.jwk, key_ops: ['encrypt', 'decrypt'] }), {}, 'KEY_USE_NOT_SIG'],
     ['PEM without kid setting', b64(k.pkcs8), {}, 'KEY_KID_MISSING'],
     ['JWK without kid and no setting', json({ ...k.jwk, kid: undefined }), {}, 'KEY_KID_MISSING'],
     ['JWKS with no matching kid', b64(json({ keys: [k.jwk] })), { kid: 'nope' }, 'KEY_KID_NOT_IN_JWKS'],
@@ -93,5 +108,14 @@ describe('rejected key shapes each get their own code', () => {
     ],
   ])('%s', async (_name, value, o, code) => {
     expect(await codeOf(value, o)).toBe(code);
+  });
+});
+
+describe('refusals name the reason', () => {
+  test('a small key names its size and the minimum; use enc names the use', async () => {
+    const small = rsaKey('x', 1024);
+    await expect(decodeKey(json(small.jwk), opts)).rejects.toThrow(/RSA 1024 bits; Maskinporten requires at least 2048/);
+    await expect(decodeKey(json({ ...k.jwk, use: 'enc' }), opts)).rejects.toThrow(/use "enc": a grant must be signed with a signing key/);
+    await expect(decodeKey(json({ ...k.jwk, alg: ['RS256'] }), opts)).rejects.toThrow(/alg of type array; Maskinporten accepts "RS256", "RS384" or "RS512" \(a string\)/);
   });
 });

@@ -1,5 +1,5 @@
 // Tests of the Altinn simulator: the Maskinporten token exchange (claims, text and JSON bodies, ?test=true),
-// every refusal (401 empty body, 410, 400), refresh, JWKS by URL and fault injection.
+// every refusal (401 with a problem body, 410, 400), refresh, JWKS by URL and fault injection.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SignJWT, createLocalJWKSet, decodeJwt, importJWK, jwtVerify } from 'jose';
 import { startAltinnSim, type AltinnSim } from './altinn-sim.js';
@@ -25,6 +25,12 @@ afterAll(async () => {
 
 const exchangeUrl = (query = '') => `${altinn.url}/authentication/api/v1/exchange/maskinporten${query}`;
 const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers });
+/** Altinn's [ApiController]s answer a refused bearer token with ASP.NET Core's problem details. */
+async function expectUnauthorized(res: Response): Promise<void> {
+  expect(res.status).toBe(401);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(await res.json()).toEqual({ type: 'https://tools.ietf.org/html/rfc9110#section-15.5.2', title: 'Unauthorized', status: 401, traceId: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/) });
+}
 const verifyAltinn = (token: string, currentDate?: Date) =>
   jwtVerify(token, createLocalJWKSet(altinn.publicJwks()), { issuer: `${altinn.url}/authentication/api/v1/openid/`, ...(currentDate && { currentDate }) });
 
@@ -49,7 +55,11 @@ describe('Altinn simulator: exchange', () => {
       'urn:altinn:org': 'digdir',
     });
     expect(payload.exp! - payload.iat!).toBe(1800);
-    expect(payload.jti).not.toBe(mpClaims.jti);
+    // keeps Maskinporten's jti, drops aud and client_amr, adds its own sid
+    expect(payload.jti).toBe(mpClaims.jti);
+    expect(payload).not.toHaveProperty('aud');
+    expect(payload).not.toHaveProperty('client_amr');
+    expect(payload.sid).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
     expect(altinn.exchanges).toBe(before + 1);
     expect(altinn.requests.at(-1)).toEqual({ status: 200, path: '/authentication/api/v1/exchange/maskinporten' });
   });
@@ -107,11 +117,16 @@ describe('Altinn simulator: refusals', () => {
     expect(await res.text()).toBe('');
   };
 
-  test('401 with an empty body: no token, not a JWT, wrong scheme', async () => {
-    await expectEmpty(await get(exchangeUrl()), 401);
-    await expectEmpty(await get(exchangeUrl(), { Authorization: 'Bearer not-a-jwt' }), 401);
+  test('401 with a problem body: no token, not a JWT, wrong scheme', async () => {
+    await expectUnauthorized(await get(exchangeUrl()));
+    await expectUnauthorized(await get(exchangeUrl(), { Authorization: 'Bearer not-a-jwt' }));
     const mpToken = await fetchAccessToken(mp, plain, { scope: 'test:read' });
-    await expectEmpty(await get(exchangeUrl(), { Authorization: `Basic ${mpToken}` }), 401);
+    await expectUnauthorized(await get(exchangeUrl(), { Authorization: `Basic ${mpToken}` }));
+  });
+
+  test('an injected 401 fault answers the same problem body', async () => {
+    altinn.faults.enqueue({ status: 401 });
+    await expectUnauthorized(await get(exchangeUrl()));
   });
 
   test('401 for a token signed by another key, from another issuer, with the wrong iss, or expired', async () => {
@@ -120,12 +135,12 @@ describe('Altinn simulator: refusals', () => {
     const forged = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: mp.publicJwks().keys[0]!.kid! })
       .sign(await importJWK({ ...plain.privateJwk, alg: 'RS256' }, 'RS256'));
-    await expectEmpty(await get(exchangeUrl(), { Authorization: `Bearer ${forged}` }), 401);
+    await expectUnauthorized(await get(exchangeUrl(), { Authorization: `Bearer ${forged}` }));
 
     const otherMp = await startMaskinportenSim({ clients: [plain.simClient] });
     try {
       const foreign = await fetchAccessToken(otherMp, plain, { scope: 'test:read' });
-      await expectEmpty(await get(exchangeUrl(), { Authorization: `Bearer ${foreign}` }), 401);
+      await expectUnauthorized(await get(exchangeUrl(), { Authorization: `Bearer ${foreign}` }));
     } finally {
       await otherMp.close();
     }
@@ -133,7 +148,7 @@ describe('Altinn simulator: refusals', () => {
     const wrongIssuer = await startAltinnSim({ maskinporten: { issuer: 'https://test.maskinporten.no/', jwksUri: mp.jwksUri } });
     try {
       const res = await get(`${wrongIssuer.url}/authentication/api/v1/exchange/maskinporten`, { Authorization: `Bearer ${mpToken}` });
-      await expectEmpty(res, 401);
+      await expectUnauthorized(res);
     } finally {
       await wrongIssuer.close();
     }
@@ -141,7 +156,7 @@ describe('Altinn simulator: refusals', () => {
     const later = await startAltinnSim({ maskinporten: mp, now: () => Date.now() + 121_000 });
     try {
       const res = await get(`${later.url}/authentication/api/v1/exchange/maskinporten`, { Authorization: `Bearer ${mpToken}` });
-      await expectEmpty(res, 401);
+      await expectUnauthorized(res);
     } finally {
       await later.close();
     }
@@ -174,8 +189,8 @@ describe('Altinn simulator: refresh', () => {
     expect(payload).toMatchObject({ client_id: owner.clientId, 'urn:altinn:orgNumber': DIGDIR, 'urn:altinn:org': 'digdir' });
     expect(altinn.refreshes).toBeGreaterThan(0);
 
-    expect((await get(refreshUrl, { Authorization: `Bearer ${mpToken}` })).status).toBe(401);
-    expect((await get(refreshUrl)).status).toBe(401);
+    await expectUnauthorized(await get(refreshUrl, { Authorization: `Bearer ${mpToken}` }));
+    await expectUnauthorized(await get(refreshUrl));
   });
 
   test('refuses an Altinn token that has expired', async () => {
@@ -186,8 +201,7 @@ describe('Altinn simulator: refresh', () => {
       const token = await (await get(`${a.url}/authentication/api/v1/exchange/maskinporten`, { Authorization: `Bearer ${mpToken}` })).text();
       t += 1800_000;
       const r = await get(`${a.url}/authentication/api/v1/refresh`, { Authorization: `Bearer ${token}` });
-      expect(r.status).toBe(401);
-      expect(await r.text()).toBe('');
+      await expectUnauthorized(r);
     } finally {
       await a.close();
     }

@@ -1,5 +1,6 @@
 // A strict Altinn Authentication simulator on 127.0.0.1: exchanges a Maskinporten access token (verified against
-// the Maskinporten JWKS) for an Altinn JWT signed with its own RSA key, and refreshes Altinn tokens.
+// the Maskinporten JWKS) for an Altinn JWT signed with its own RSA key (keeping Maskinporten's jti), and refreshes
+// Altinn tokens. A refused token gets 401 with a problem body, as ASP.NET Core answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
@@ -7,7 +8,7 @@ import {
   type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey,
 } from 'jose';
 import { FaultQueue } from './faults.js';
-import { bearerToken, listen, requestUrl, sendEmpty, sendJson, sendText } from './http-util.js';
+import { bearerToken, listen, randomHex, requestUrl, sendEmpty, sendJson, sendText } from './http-util.js';
 import type { MaskinportenSim } from './maskinporten-sim.js';
 
 export interface AltinnSimOptions {
@@ -40,8 +41,10 @@ const API = '/authentication/api/v1';
 const ALGS = ['RS256', 'RS384', 'RS512'];
 const SERVICE_OWNER_SCOPE = 'altinn:serviceowner';
 const DIGDIR = '991825827';
-/** Claims the exchange sets itself rather than carrying over. */
-const REISSUED = new Set(['iss', 'iat', 'exp', 'nbf', 'jti', 'aud']);
+/** Claims the exchange sets itself or drops rather than carrying over (it keeps Maskinporten's `jti`). */
+const REISSUED = new Set(['iss', 'iat', 'exp', 'nbf', 'aud', 'client_amr', 'sid']);
+/** A refresh re-issues the token: a new `jti` too. */
+const REFRESH_REISSUED = new Set([...REISSUED, 'jti']);
 
 export async function startAltinnSim(opts: AltinnSimOptions): Promise<AltinnSim> {
   const now = opts.now ?? Date.now;
@@ -53,7 +56,10 @@ export async function startAltinnSim(opts: AltinnSimOptions): Promise<AltinnSim>
   const kid = await calculateJwkThumbprint(publicJwk);
   const jwks: JSONWebKeySet = { keys: [{ ...publicJwk, kid, alg: 'RS256', use: 'sig' }] };
   const ownKeys = createLocalJWKSet(jwks);
-  const faults = new FaultQueue({ malformedContentType: 'text/plain; charset=utf-8' });
+  const faults = new FaultQueue({
+    malformedContentType: 'text/plain; charset=utf-8',
+    errorBody: (status) => (status === 401 ? { contentType: PROBLEM_JSON, body: JSON.stringify(unauthorizedProblem()) } : { contentType: 'text/plain', body: '' }),
+  });
   const requests: Array<{ status: number; path: string }> = [];
   let exchanges = 0;
   let refreshes = 0;
@@ -83,12 +89,12 @@ export async function startAltinnSim(opts: AltinnSimOptions): Promise<AltinnSim>
 
   async function sign(claims: JWTPayload): Promise<string> {
     const iat = Math.floor(now() / 1000);
-    return new SignJWT(claims)
+    return new SignJWT({ ...claims, sid: randomUUID() })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
       .setIssuer(issuer)
       .setIssuedAt(iat)
       .setExpirationTime(iat + lifetime)
-      .setJti(randomUUID())
+      .setJti(typeof claims.jti === 'string' ? claims.jti : randomUUID())
       .sign(privateKey);
   }
 
@@ -104,7 +110,7 @@ export async function startAltinnSim(opts: AltinnSimOptions): Promise<AltinnSim>
     const mpClaims = token === undefined ? undefined : await verify(token, keys, mp.issuer);
     const consumer = mpClaims?.consumer as { ID?: unknown } | undefined;
     const consumerId = typeof consumer?.ID === 'string' ? /^0192:(\d{9})$/.exec(consumer.ID)?.[1] : undefined;
-    if (!mpClaims || consumerId === undefined || typeof mpClaims.client_id !== 'string') return empty(res, 401);
+    if (!mpClaims || consumerId === undefined || typeof mpClaims.client_id !== 'string') return unauthorized(res);
 
     const carried = Object.fromEntries(Object.entries(mpClaims).filter(([k]) => !REISSUED.has(k)));
     const scopes = typeof mpClaims.scope === 'string' ? mpClaims.scope.split(' ') : [];
@@ -127,8 +133,8 @@ export async function startAltinnSim(opts: AltinnSimOptions): Promise<AltinnSim>
   async function refresh(req: IncomingMessage, res: ServerResponse): Promise<number> {
     const token = bearerToken(req);
     const claims = token === undefined ? undefined : await verify(token, ownKeys, issuer);
-    if (!claims) return empty(res, 401);
-    const carried = Object.fromEntries(Object.entries(claims).filter(([k]) => !REISSUED.has(k)));
+    if (!claims) return unauthorized(res);
+    const carried = Object.fromEntries(Object.entries(claims).filter(([k]) => !REFRESH_REISSUED.has(k)));
     sendText(res, 200, await sign(carried));
     refreshes++;
     return 200;
@@ -178,6 +184,18 @@ export async function startAltinnSim(opts: AltinnSimOptions): Promise<AltinnSim>
       await server.close();
     },
   };
+}
+
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+
+/** ASP.NET Core's problem body for a refused bearer token, as Altinn's [ApiController]s answer. */
+function unauthorizedProblem(): Record<string, unknown> {
+  return { type: 'https://tools.ietf.org/html/rfc9110#section-15.5.2', title: 'Unauthorized', status: 401, traceId: `00-${randomHex(16)}-${randomHex(8)}-00` };
+}
+
+function unauthorized(res: ServerResponse): number {
+  sendJson(res, 401, unauthorizedProblem(), { 'Content-Type': PROBLEM_JSON });
+  return 401;
 }
 
 function empty(res: ServerResponse, status: number): number {

@@ -6,8 +6,10 @@ export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const SYSTEMUSER_TYPE = 'urn:altinn:systemuser';
 export const ORG_AUTHORITY = 'iso6523-actorid-upis';
 const ALLOWED_ALGS = ['RS256', 'RS384', 'RS512'];
+/** Documented grant claims (`pid`, `iss_onbehalfof` too) plus the registered `sub` / `nbf` tolerated in practice. */
 const ALLOWED_CLAIMS = new Set([
-  'aud', 'iss', 'iat', 'exp', 'jti', 'scope', 'resource', 'consumer_org', 'authorization_details', 'sub', 'nbf',
+  'aud', 'iss', 'iat', 'exp', 'jti', 'scope', 'resource', 'consumer_org', 'authorization_details', 'pid', 'iss_onbehalfof',
+  'sub', 'nbf',
 ]);
 const ALLOWED_DETAIL_FIELDS = new Set(['type', 'systemuser_org', 'externalRef']);
 export const MAX_GRANT_LIFETIME_SECONDS = 120;
@@ -37,6 +39,8 @@ export interface GrantContext {
   now: number;
   nowMs: number;
   maxClockSkewSeconds: number;
+  /** Refuse a grant without `jti` (Digdir only recommends it; default false). */
+  requireJti?: boolean;
   /** `${iss}\0${jti}` of accepted grants. */
   isJtiSeen(key: string): boolean;
 }
@@ -50,7 +54,8 @@ export interface AcceptedGrant {
   resource?: string[];
   consumerOrg?: string;
   authorizationDetails?: Array<Record<string, unknown>>;
-  jtiKey: string;
+  /** Unset for a grant without `jti`: nothing to check a replay against. */
+  jtiKey?: string;
   exp: number;
 }
 
@@ -150,10 +155,13 @@ async function checkGrant(
 
   if (claims.aud !== ctx.issuer) throw invalidGrant('MP-110', `Invalid assertion: aud must be the issuer ${ctx.issuer}`);
   const exp = checkTimes(claims, ctx);
-  if (typeof claims.jti !== 'string' || claims.jti === '') throw invalidRequest('Invalid assertion: jti missing');
-  const jtiKey = `${client.clientId}\0${claims.jti}`;
-  if (ctx.isJtiSeen(jtiKey)) throw invalidGrant('MP-012', 'Invalid assertion: jti has already been used');
-  if (claims.sub !== undefined && typeof claims.sub !== 'string') throw invalidRequest('Invalid assertion: sub must be a string');
+  if (claims.jti === undefined && ctx.requireJti) throw invalidRequest('Invalid assertion: jti missing');
+  if (claims.jti !== undefined && (typeof claims.jti !== 'string' || claims.jti === '')) throw invalidRequest('Invalid assertion: jti must be a non-empty string');
+  const jtiKey = typeof claims.jti === 'string' ? `${client.clientId}\0${claims.jti}` : undefined;
+  if (jtiKey !== undefined && ctx.isJtiSeen(jtiKey)) throw invalidGrant('MP-012', 'Invalid assertion: jti has already been used');
+  for (const c of ['sub', 'pid', 'iss_onbehalfof']) {
+    if (claims[c] !== undefined && (typeof claims[c] !== 'string' || claims[c] === '')) throw invalidRequest(`Invalid assertion: ${c} must be a non-empty string`);
+  }
 
   const orgNo = client.orgNo ?? '999888777';
   const scope = checkScope(client, claims.scope);
@@ -161,7 +169,8 @@ async function checkGrant(
   const consumerOrg = checkConsumerOrg(client, orgNo, claims.consumer_org);
   const authorizationDetails = checkAuthorizationDetails(client, claims.authorization_details);
   return {
-    client, orgNo, header, claims, scope, jtiKey, exp,
+    client, orgNo, header, claims, scope, exp,
+    ...(jtiKey !== undefined && { jtiKey }),
     ...(resource && { resource }),
     ...(consumerOrg && { consumerOrg }),
     ...(authorizationDetails && { authorizationDetails }),
@@ -211,10 +220,12 @@ function checkScope(client: SimClient, scope: unknown): string {
   return scope;
 }
 
+/** Digdir documents an array; Altinn's own clients send a string: both are accepted. */
 function checkResource(resource: unknown): string[] | undefined {
   if (resource === undefined) return undefined;
+  if (typeof resource === 'string' && resource !== '') return [resource];
   if (!Array.isArray(resource) || resource.length === 0 || resource.some((r) => typeof r !== 'string' || r === '')) {
-    throw invalidRequest('Invalid assertion: resource must be a non-empty array of strings');
+    throw invalidRequest('Invalid assertion: resource must be a non-empty string or array of strings');
   }
   return resource as string[];
 }

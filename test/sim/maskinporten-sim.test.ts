@@ -71,7 +71,7 @@ describe('Maskinporten simulator: good grants', () => {
     });
     expect(payload.exp! - payload.iat!).toBe(120);
     expect(typeof payload.jti).toBe('string');
-    expect(payload).not.toHaveProperty('aud');
+    expect(payload.aud).toBe('unspecified');
     expect(payload).not.toHaveProperty('supplier');
     expect(sim.tokensIssued).toBe(before + 1);
     expect(sim.requests.at(-1)).toMatchObject({ ok: true, status: 200, claims: { iss: client.clientId } });
@@ -97,6 +97,41 @@ describe('Maskinporten simulator: good grants', () => {
     expect(su.status).toBe(200);
     const p2 = (await jwtVerify(su.body.access_token!, createLocalJWKSet(sim.publicJwks()))).payload;
     expect(p2.authorization_details).toEqual([{ ...detail, systemuser_id: [expect.stringMatching(/^[0-9a-f-]{36}$/)] }]);
+  });
+
+  test('resource as a string (as Altinn\'s own clients send it) is accepted like a one-element array', async () => {
+    for (const resource of ['https://api.example.no', ['https://api.example.no']]) {
+      const { status, body } = await token(kidHeader(), claims({ resource }));
+      expect(status).toBe(200);
+      expect((await jwtVerify(body.access_token!, createLocalJWKSet(sim.publicJwks()))).payload.aud).toBe('https://api.example.no');
+    }
+    expect(sim.requests.at(-1)).toMatchObject({ ok: true, claims: { resource: ['https://api.example.no'] } });
+  });
+
+  test('a token requested without resource carries aud "unspecified"', async () => {
+    const { body } = await token(kidHeader(), claims());
+    expect((await jwtVerify(body.access_token!, createLocalJWKSet(sim.publicJwks()))).payload.aud).toBe('unspecified');
+  });
+
+  test('jti is recommended, not required: a grant without one is accepted (and cannot be checked for reuse)', async () => {
+    const assertion = await signGrant(client.privateJwk, kidHeader(), claims({ jti: undefined }));
+    expect((await postGrant(sim.tokenEndpoint, assertion)).status).toBe(200);
+    const strict = await startMaskinportenSim({ clients: [client.simClient], requireJti: true });
+    try {
+      const res = await postGrant(strict.tokenEndpoint, await signGrant(client.privateJwk, kidHeader(), grantClaims(strict.issuer, client.clientId, Date.now(), { jti: undefined })));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/jti missing/) });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('pid and iss_onbehalfof are documented claims and accepted', async () => {
+    const { status } = await token(kidHeader(), claims({ pid: '01017012345', iss_onbehalfof: 'onbehalf-of-x' }));
+    expect(status).toBe(200);
+    expect(sim.requests.at(-1)).toMatchObject({ ok: true, claims: { pid: '01017012345', iss_onbehalfof: 'onbehalf-of-x' } });
+    // an undocumented claim is still refused
+    expect((await token(kidHeader(), claims({ on_behalf_of: 'x' }))).status).toBe(400);
   });
 
   test('ignores an Authorization header (no client authentication)', async () => {
@@ -183,14 +218,17 @@ const cases: Case[] = [
   ['exp missing', async () => token(kidHeader(), claims({ exp: undefined })), 400, 'invalid_request', 'MP-011', /exp/],
   ['iat missing', async () => token(kidHeader(), claims({ iat: undefined })), 400, 'invalid_request', 'MP-011', /iat/],
   ['nbf in the future', async () => token(kidHeader(), claims({ nbf: now() + 60 })), 400, 'invalid_grant', 'MP-130', /nbf/],
-  ['jti missing', async () => token(kidHeader(), claims({ jti: undefined })), 400, 'invalid_request', 'MP-011', /jti/],
+  ['jti not a string', async () => token(kidHeader(), claims({ jti: 42 })), 400, 'invalid_request', 'MP-011', /jti/],
+  ['pid not a string', async () => token(kidHeader(), claims({ pid: 12345678901 })), 400, 'invalid_request', 'MP-011', /pid/],
+  ['iss_onbehalfof empty', async () => token(kidHeader(), claims({ iss_onbehalfof: '' })), 400, 'invalid_request', 'MP-011', /iss_onbehalfof/],
   ['sub not a string', async () => token(kidHeader(), claims({ sub: 42 })), 400, 'invalid_request', 'MP-011', /sub/],
   ['claim outside the list', async () => token(kidHeader(), claims({ client_id: 'x' })), 400, 'invalid_request', 'MP-011', /Invalid assertion.*client_id/],
   ['scope missing', async () => token(kidHeader(), claims({ scope: undefined })), 400, 'invalid_scope', 'MP-200', /Missing scope/],
   ['scope not registered', async () => token(kidHeader(), claims({ scope: 'altinn:serviceowner other:write' })), 400, 'invalid_scope', 'MP-200', /other:write/],
   ['scope with a double space', async () => token(kidHeader(), claims({ scope: 'altinn:serviceowner  test:read' })), 400, 'invalid_scope', 'MP-200', null],
   ['scope access withdrawn', async () => token(kidHeader(), claims({ scope: 'test:gone' })), 403, 'forbidden', 'MP-250', /test:gone/],
-  ['resource as a string', async () => token(kidHeader(), claims({ resource: 'https://api.example.no' })), 400, 'invalid_request', 'MP-011', /resource/],
+  ['resource as an empty string', async () => token(kidHeader(), claims({ resource: '' })), 400, 'invalid_request', 'MP-011', /resource/],
+  ['resource as an empty array', async () => token(kidHeader(), claims({ resource: [] })), 400, 'invalid_request', 'MP-011', /resource/],
   ['resource with a non-string', async () => token(kidHeader(), claims({ resource: ['https://a.no', 3] })), 400, 'invalid_request', 'MP-011', /resource/],
   ['consumer_org not 9 digits', async () => token(kidHeader(), claims({ consumer_org: '12345678' })), 400, 'invalid_request', 'MP-011', /consumer_org/],
   ['consumer_org = own org', async () => token(kidHeader(), claims({ consumer_org: '991825827' })), 400, 'invalid_request', 'MP-011', /differ/],

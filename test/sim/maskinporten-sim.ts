@@ -17,6 +17,8 @@ export interface MaskinportenSimOptions {
   tokenLifetimeSeconds?: number;
   /** How far `iat` may be from the simulator's clock (default 10 s). */
   maxClockSkewSeconds?: number;
+  /** Refuse grants without `jti` (default false: Digdir recommends it but does not require it). */
+  requireJti?: boolean;
   /** Clock in ms (default Date.now). */
   now?: () => number;
 }
@@ -90,17 +92,17 @@ export async function startMaskinportenSim(opts: MaskinportenSimOptions = {}): P
     let grant: AcceptedGrant;
     try {
       grant = await checkTokenRequest(req.headers['content-type'], body.toString('utf8'), {
-        issuer, clients, now: t, nowMs, maxClockSkewSeconds: skew, isJtiSeen: (k) => seenJti.has(k),
+        issuer, clients, now: t, nowMs, maxClockSkewSeconds: skew, requireJti: opts.requireJti ?? false, isJtiSeen: (k) => seenJti.has(k),
       });
     } catch (e) {
       if (e instanceof GrantRejection) return reject(res, e);
       throw e;
     }
     // Checked again after the awaits above: two concurrent requests may carry the same grant.
-    if (seenJti.has(grant.jtiKey)) {
+    if (grant.jtiKey !== undefined && seenJti.has(grant.jtiKey)) {
       return reject(res, new GrantRejection(400, 'invalid_grant', 'MP-012', 'Invalid assertion: jti has already been used', grant));
     }
-    seenJti.set(grant.jtiKey, grant.exp);
+    if (grant.jtiKey !== undefined) seenJti.set(grant.jtiKey, grant.exp);
     const accessToken = await issueToken(grant, t);
     tokensIssued++;
     requests.push({ ok: true, status: 200, header: grant.header, claims: grant.claims });
@@ -136,7 +138,8 @@ export async function startMaskinportenSim(opts: MaskinportenSimOptions = {}): P
       .setIssuedAt(iat)
       .setExpirationTime(iat + lifetime)
       .setJti(randomUUID());
-    if (g.resource) jwt.setAudience(g.resource.length === 1 ? g.resource[0]! : g.resource);
+    // Without a requested resource Maskinporten currently sets aud "unspecified".
+    jwt.setAudience(g.resource ? (g.resource.length === 1 ? g.resource[0]! : g.resource) : 'unspecified');
     return jwt.sign(privateKey);
   }
 
