@@ -98,7 +98,7 @@ export class CallerAuth {
     const header = authorization?.trim() ?? '';
     const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
     if (header === '' || !/^Bearer(\s|$)/i.test(header)) {
-      return refuse('no bearer token', new CallerAuthError('CALLER_UNAUTHENTICATED', 'Send an Entra ID access token for this API as "Authorization: Bearer <token>".', { challenge: `Bearer realm="${REALM}"` }));
+      return refuse('no token', new CallerAuthError('CALLER_UNAUTHENTICATED', 'Send an Entra ID access token for this API as "Authorization: Bearer <token>".', { challenge: `Bearer realm="${REALM}"` }));
     }
     if (!m || m[1]!.length > MAX_TOKEN_LENGTH) return refuse('malformed', invalid('The Authorization header does not hold one well-formed bearer token.'));
     const token = m[1]!;
