@@ -156,3 +156,16 @@ describe('start-up warnings', () => {
     expect(local.lines).toEqual([]);
   });
 });
+
+describe('host.json', () => {
+  test('Application Insights sampling never drops log lines (Trace), so no audit line is sampled away', async () => {
+    const { readFileSync } = await import('node:fs');
+    const host = JSON.parse(readFileSync(new URL('../../host.json', import.meta.url), 'utf8')) as {
+      logging: { logLevel: { default: string }; applicationInsights: { samplingSettings: { isEnabled: boolean; excludedTypes?: string } } };
+    };
+    const sampling = host.logging.applicationInsights.samplingSettings;
+    expect(sampling.isEnabled === false || (sampling.excludedTypes ?? '').split(';').map((t) => t.trim()).includes('Trace')).toBe(true);
+    // audit lines are written at Information: the log level must let them through
+    expect(['Trace', 'Debug', 'Information']).toContain(host.logging.logLevel.default);
+  });
+});
