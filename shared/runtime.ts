@@ -145,6 +145,10 @@ export class Runtime {
   announce(log: Logger): void {
     if (this.announced) return;
     this.announced = true;
+    const auth = this.config.auth;
+    if (auth) {
+      log.info(`Caller authorization is on: Entra ID tenant ${auth.tenantId}, audience ${auth.audiences.join(' ')}, authority ${auth.authority}; the token routes need an app role (Tokens.Read.All, Tokens.Read.<profile> or the profile's AUTH_ROLES), the health details Health.Read.`);
+    }
     for (const w of this.warnings) log.warn(w);
   }
 
