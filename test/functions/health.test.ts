@@ -153,7 +153,8 @@ describe('start-up warnings', () => {
     expect(quiet.lines.join('\n')).not.toMatch(/Caller authorization is off/);
     const local = capture();
     use({ ...env, ...world.sims.entra.settings() }).announce(local.log);
-    expect(local.lines).toEqual([]);
+    expect(local.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
+    expect(local.lines.join('\n')).toMatch(/Caller authorization is on: Entra ID tenant [0-9a-f-]{36}/);
   });
 });
 
