@@ -170,3 +170,27 @@ describe('host.json', () => {
     expect(['Trace', 'Debug', 'Information']).toContain(host.logging.logLevel.default);
   });
 });
+
+describe('app start hook (Azure)', () => {
+  test('announces and checks every key at start: a bad key makes /api/health failing before any refresh', async () => {
+    const { startupHandler } = await import('../../functions/startup.js');
+    use({ ...env, PROFILE__extra__MASKINPORTEN_KEY_SECRET: 'missing-key' }, { WEBSITE_SITE_NAME: 'broker-app' });
+    const printed: string[] = [];
+    const saved = { log: console.log, warn: console.warn, error: console.error };
+    Object.assign(console, {
+      log: (m: string) => void printed.push(`info ${m}`),
+      warn: (m: string) => void printed.push(`warn ${m}`),
+      error: (m: string) => void printed.push(`error ${m}`),
+    });
+    try {
+      await startupHandler();
+    } finally {
+      Object.assign(console, saved);
+    }
+    expect(printed.join('\n')).toMatch(/warn Caller authorization is off/);
+    expect(printed.join('\n')).toMatch(/error \[extra\] Key check failed \(KEY_NOT_FOUND\)/);
+    const res = await healthHandler(get('/api/health'), capture().context());
+    expect(res.status).toBe(503);
+    expect(JSON.parse(String(res.body))).toEqual({ status: 'failing' });
+  });
+});
