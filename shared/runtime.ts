@@ -38,7 +38,7 @@ export function createStore(config: Config): SecretStore {
 export function createStores(config: Config): { tokenStore: SecretStore; keyStore: SecretStore } {
   const keyStore = createStore(config);
   if (config.tokenVaultUrl === config.keyVaultUrl) return { tokenStore: keyStore, keyStore };
-  const tokenStore = new KeyVaultStore({ vaultUrl: config.tokenVaultUrl, local: config.localTokenVault, timeoutMs: 3 * config.httpTimeoutMs });
+  const tokenStore = new KeyVaultStore({ vaultUrl: config.tokenVaultUrl, local: config.localTokenVault, timeoutMs: 3 * config.httpTimeoutMs, setting: 'TOKEN_VAULT_URL' });
   return { tokenStore, keyStore };
 }
 
