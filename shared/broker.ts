@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { Profile } from './config.js';
 import { BrokerError, type BrokerErrorCode } from './errors.js';
+import type { GrantKey } from './grant.js';
 import type { SigningKey } from './key.js';
+import { vaultSigningSource, type VaultSigningSource } from './keys/key-source.js';
 import type { Logger } from './logging.js';
 import { decodeProfileKey, readKeySecret } from './profile-key.js';
 import type { SecretStore } from './store.js';
@@ -60,6 +62,8 @@ export class ProfileBroker {
   private current?: CachedToken;
   private inflight?: Promise<CachedToken>;
   private key?: { version: string; key: SigningKey };
+  /** MASKINPORTEN_VAULT_KEY / MASKINPORTEN_CERTIFICATE: the key stays in the vault (keys/key-source.ts). */
+  private readonly vaultSource?: VaultSigningSource;
   private unstored?: CachedToken;
   private last?: ProfileStatus['lastRefresh'];
   /** ms since epoch; see getToken. */
@@ -69,6 +73,7 @@ export class ProfileBroker {
 
   constructor(private readonly deps: ProfileBrokerDeps) {
     this.cacheKey = cacheKeyOf(deps.profile, deps.environment, deps.endpoints.issuer);
+    this.vaultSource = vaultSigningSource(deps.profile, { now: deps.now, timeoutMs: 3 * deps.timeoutMs });
   }
 
   get profile(): Profile {
@@ -92,6 +97,7 @@ export class ProfileBroker {
 
   /** For the timer: refresh when less than refreshBeforeExpirySeconds is left; retry a pending vault write. */
   async refreshIfDue(log: Logger): Promise<RefreshOutcome> {
+    this.vaultSource?.recheck(); // a new key version is looked for once per timer run
     await this.flushUnstored(log);
     const need = this.deps.policy.refreshBeforeExpirySeconds;
     const cur = this.current;
@@ -205,7 +211,8 @@ export class ProfileBroker {
   }
 
   /** Reads the key secret and decodes it again only when its version changed (rotation without restart). */
-  private async loadKey(log: Logger): Promise<SigningKey> {
+  private async loadKey(log: Logger): Promise<GrantKey> {
+    if (this.vaultSource) return this.vaultSource.signer(log);
     const { profile, store } = this.deps;
     const secret = await readKeySecret(store, profile);
     if (this.key?.version === secret.version) return this.key.key;
