@@ -7,6 +7,7 @@ import { generateClientKey, type GeneratedKey } from '../keygen.js';
 import { CommandError, EXIT, oneOf, parseFlags, SECRET_NAME, UsageError, type Io } from './args.js';
 import { isLoopback } from '../config.js';
 import { keyVaultTarget, KEY_CONTENT_TYPE, type KeyVaultTarget } from './key-vault-upload.js';
+import { keygenVaultKeyCommand, wantsVaultKey } from './keygen-vault-key.js';
 
 export const KEYGEN_USAGE = `Usage: maskinporten-broker keygen <name> [options]
        npm run keygen -- <name> [options]
@@ -27,6 +28,9 @@ Options:
   --secret <name>       as this secret (needs --vault); signs in with DefaultAzureCredential (az login)
   --force               overwrite existing files, and add a new version to an existing secret
   -h, --help            show this help
+
+Or keep the key inside Key Vault (no private key file at all): --vault <url> --vault-key <key> [--rotate]
+(see "keygen --vault-key x --help").
 `;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -102,6 +106,7 @@ function vaultOption(vault: string | undefined, secret: string | undefined): { v
 }
 
 export async function keygenCommand(args: readonly string[], io: Io): Promise<number> {
+  if (wantsVaultKey(args)) return keygenVaultKeyCommand(args, io);
   const o = parseKeygenArgs(args);
   if (o === 'help') {
     io.out(KEYGEN_USAGE);
