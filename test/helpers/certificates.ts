@@ -38,14 +38,15 @@ function base(publicKey: KeyObject, notBefore: Date, notAfter: Date): forge.pki.
   return cert;
 }
 
-export function makeTestCa(name = 'Test Business CA'): TestCa {
+/** A self-signed root CA, or an intermediate CA issued by `issuer`. */
+export function makeTestCa(name = 'Test Business CA', issuer?: TestCa): TestCa {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const subject = [{ name: 'commonName', value: name }, { name: 'countryName', value: 'NO' }];
   const cert = base(publicKey, new Date(Date.now() - 86_400_000), new Date(Date.now() + 5 * 365 * 86_400_000));
   cert.setSubject(subject);
-  cert.setIssuer(subject);
+  cert.setIssuer(issuer?.subject ?? subject);
   cert.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }]);
-  return { privateKey, publicKey, cer: sign(cert, privateKey), subject };
+  return { privateKey, publicKey, cer: sign(cert, issuer?.privateKey ?? privateKey), subject };
 }
 
 /** A leaf issued by `ca` for the organisation `orgNumber`. */
