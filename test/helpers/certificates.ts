@@ -1,7 +1,7 @@
 // Test certificates: a test CA and business-style leaf certificates it issues (organisation number in the subject
 // as serialNumber and organizationIdentifier "NTRNO-<orgno>", as Norwegian enterprise certificates carry it).
 // Keys come from node:crypto; node-forge (pure JS) only assembles and signs the X.509 structure.
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 
 export interface TestCa {
@@ -31,7 +31,8 @@ function sign(cert: forge.pki.Certificate, signer: KeyObject): Buffer {
 
 function base(publicKey: KeyObject, notBefore: Date, notAfter: Date): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string);
+  const rsa = publicKey.asymmetricKeyType === 'rsa' ? publicKey : generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
+  cert.publicKey = forge.pki.publicKeyFromPem(rsa.export({ type: 'spki', format: 'pem' }) as string);
   cert.serialNumber = (serial++).toString(16).padStart(2, '0');
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
@@ -61,5 +62,15 @@ export function makeCertificate(ca: TestCa, o: LeafOptions): Buffer {
   ]);
   cert.setIssuer(ca.subject);
   cert.setExtensions([{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true, critical: true }]);
-  return sign(cert, ca.privateKey);
+  if (o.publicKey.asymmetricKeyType === 'rsa') return sign(cert, ca.privateKey);
+  // node-forge handles RSA keys only: build with a stand-in RSA key, then put the real public key info in and sign
+  // the to-be-signed part again with node:crypto.
+  const asn1 = forge.asn1.fromDer(sign(cert, ca.privateKey).toString('binary'));
+  const parts = asn1.value as forge.asn1.Asn1[];
+  const tbs = parts[0]!.value as forge.asn1.Asn1[];
+  tbs[6] = forge.asn1.fromDer((o.publicKey.export({ type: 'spki', format: 'der' }) as Buffer).toString('binary'));
+  const tbsDer = Buffer.from(forge.asn1.toDer(parts[0]!).getBytes(), 'binary');
+  const signature = nodeSign('sha256', tbsDer, ca.privateKey);
+  parts[2] = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.BITSTRING, false, `\0${signature.toString('binary')}`);
+  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
 }

@@ -19,12 +19,12 @@ export interface KeyAttributesView {
 /** What a test may see of a key version: never the private key. */
 export interface KeyVersionView {
   version: string;
-  kty: 'RSA' | 'RSA-HSM';
+  kty: 'RSA' | 'RSA-HSM' | 'EC';
   keyOps: string[];
   tags?: Record<string, string>;
   attributes: KeyAttributesView;
-  /** Public members only (kty, n, e). */
-  publicJwk: { kty: string; n: string; e: string };
+  /** Public members only (RSA: kty, n, e; EC, for certificates: kty, crv, x, y). */
+  publicJwk: { kty: string; n: string; e: string; crv?: string; x?: string; y?: string };
   /** Made for a certificate: its versions follow the certificate and cannot be updated on their own. */
   managed: boolean;
 }
@@ -161,14 +161,14 @@ export class KeyVaultKeys {
   #addVersion(name: string, privateKey: KeyObject, o: SeedKeyOptions, managed: boolean): KeyVersion {
     checkName(name);
     const t = this.nowSeconds();
-    const jwk = createPublicKey(privateKey).export({ format: 'jwk' }) as { kty: string; n: string; e: string };
+    const jwk = createPublicKey(privateKey).export({ format: 'jwk' }) as KeyVersionView['publicJwk'];
     const v: KeyVersion = {
       version: randomHex(16),
-      kty: o.kty ?? 'RSA',
+      kty: jwk.kty === 'EC' ? 'EC' : (o.kty ?? 'RSA'),
       keyOps: [...(o.keyOps ?? DEFAULT_OPS)],
       ...(o.tags && { tags: { ...o.tags } }),
       attributes: { enabled: o.enabled ?? true, created: t, updated: t, ...(o.nbf !== undefined && { nbf: o.nbf }), ...(o.exp !== undefined && { exp: o.exp }) },
-      publicJwk: { kty: 'RSA', n: jwk.n, e: jwk.e },
+      publicJwk: jwk.kty === 'EC' ? { ...jwk } : { kty: 'RSA', n: jwk.n, e: jwk.e },
       managed,
       privateKey,
     };
@@ -206,7 +206,7 @@ export class KeyVaultKeys {
 
   #bundle(name: string, v: KeyVersion): object {
     return {
-      key: { kid: `${this.vaultUrl()}/keys/${name}/${v.version}`, kty: v.kty, key_ops: [...v.keyOps], n: v.publicJwk.n, e: v.publicJwk.e },
+      key: { ...v.publicJwk, kid: `${this.vaultUrl()}/keys/${name}/${v.version}`, kty: v.kty, key_ops: [...v.keyOps] },
       attributes: attributesOut(v.attributes),
       ...(v.tags && { tags: { ...v.tags } }),
       ...(v.managed && { managed: true }),
