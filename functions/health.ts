@@ -18,7 +18,8 @@ export const healthHandler: HttpHandler = async (_request, context): Promise<Htt
   const profiles = await runtime.health(contextLogger(context));
   const valid = (p: (typeof profiles)[number]) => p.tokenExpiresAt !== undefined && Date.parse(p.tokenExpiresAt) > now;
   const failing = profiles.filter((p) => p.lastRefresh?.outcome === 'failed');
-  const status = failing.some((p) => !valid(p)) ? 'failing' : failing.length > 0 ? 'degraded' : 'ok';
+  const keyWarnings = profiles.filter((p) => p.key?.warning !== undefined);
+  const status = failing.some((p) => !valid(p)) ? 'failing' : failing.length > 0 || keyWarnings.length > 0 ? 'degraded' : 'ok';
   return {
     status: status === 'failing' ? 503 : 200,
     headers,

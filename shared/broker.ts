@@ -7,6 +7,7 @@ import { BrokerError, type BrokerErrorCode } from './errors.js';
 import type { GrantKey } from './grant.js';
 import type { SigningKey } from './key.js';
 import { vaultSigningSource, type VaultSigningSource } from './keys/key-source.js';
+import { keyHealth, type KeyHealth } from './keys/key-health.js';
 import type { Logger } from './logging.js';
 import { decodeProfileKey, readKeySecret } from './profile-key.js';
 import type { SecretStore } from './store.js';
@@ -34,6 +35,8 @@ export interface ProfileStatus {
   /** A minted token that could not be written to the vault yet (retried on the next run). */
   readonly storePending: boolean;
   readonly keyVersion?: string;
+  /** The key in use (source, name, version, kid or certificate subject, age, expiry, warning); never key material. */
+  readonly key?: KeyHealth;
 }
 
 export interface BrokerPolicy {
@@ -144,7 +147,16 @@ export class ProfileBroker {
       ...(cur && { tokenExpiresAt: new Date(cur.expiresAt).toISOString(), tokenSource: cur.source }),
       storePending: this.unstored !== undefined,
       ...(this.key && { keyVersion: this.key.version }),
+      ...this.keyStatus(),
     };
+  }
+
+  private keyStatus(): { keyVersion?: string; key?: KeyHealth } {
+    const { profile, now } = this.deps;
+    const inUse = this.vaultSource
+      ? this.vaultSource.inUse()
+      : this.key && { source: 'secret' as const, name: profile.keySecret ?? '', version: this.key.version, kid: this.key.key.kid };
+    return inUse ? { keyVersion: inUse.version, key: keyHealth(inUse, now()) } : {};
   }
 
   private async refresh(needSeconds: number, log: Logger): Promise<CachedToken> {

@@ -4,6 +4,8 @@
 // secret (which holds its private key in a real vault) is never read.
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import { healthHandler } from '../../functions/health.js';
 import { parseConfig } from '../../shared/config.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';
@@ -90,6 +92,26 @@ describe('MASKINPORTEN_CERTIFICATE', () => {
     await expect(new Runtime(parseConfig({ ...env, MASKINPORTEN_CERTIFICATE: 'no-cert' })).broker().getToken(capture().log)).rejects.toMatchObject({
       cause: { code: 'CERTIFICATE_NOT_FOUND', message: expect.stringContaining('Key Vault certificate "no-cert" (MASKINPORTEN_CERTIFICATE) does not exist') },
     });
+  });
+
+  test('health shows the certificate\'s subject and expiry; within 30 days of expiry it is degraded with what to do', async () => {
+    const notAfter = new Date(Date.now() + 20 * 86_400_000 + 60_000);
+    const { env } = await certificateWorld({ notAfter });
+    const runtime = new Runtime(parseConfig(env));
+    await runtime.broker().getToken(capture().log);
+    setRuntime(runtime);
+    const res = await healthHandler(new HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/health' }), new InvocationContext());
+    const body = JSON.parse(String(res.body)) as { status: string; profiles: Array<{ key?: Record<string, unknown> }> };
+    expect(body.status).toBe('degraded');
+    expect(body.profiles[0]!.key).toMatchObject({
+      source: 'certificate',
+      name: CERT,
+      subject: expect.stringContaining('serialNumber=999888777'),
+      expiresAt: new Date(Math.floor(notAfter.getTime() / 1000) * 1000).toISOString(),
+      expiresInDays: 20,
+      warning: expect.stringContaining('order a renewed business certificate and import it as a new version'),
+    });
+    expect(body.profiles[0]!.key).not.toHaveProperty('kid');
   });
 
   test('npm run host serves a token from a certificate grant', async () => {

@@ -2,7 +2,9 @@
 // the real @azure/keyvault-keys SDK; Maskinporten accepts it, Altinn exchanges the token and it is stored. The
 // vault is never asked for private key material, and a new key version takes over at its notBefore, no restart.
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import { decodeProtectedHeader } from 'jose';
+import { healthHandler } from '../../functions/health.js';
 import { parseConfig } from '../../shared/config.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';
@@ -134,6 +136,37 @@ describe('MASKINPORTEN_VAULT_KEY', () => {
       outcome: 'failed',
       errorCode: 'STORE_REJECTED',
       error: expect.stringContaining('"Key Vault Crypto User" role'),
+    });
+  });
+
+  test('health shows the key in use (no key material); a version expiring within 30 days turns it degraded', async () => {
+    const { w, env } = await vaultKeyWorld();
+    const health = async (runtime: Runtime) => {
+      setRuntime(runtime);
+      const res = await healthHandler(new HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/health' }), new InvocationContext());
+      return { status: res.status, body: JSON.parse(String(res.body)) as { status: string; profiles: Array<Record<string, unknown>> } };
+    };
+    const runtime = new Runtime(parseConfig(env));
+    await runtime.broker().getToken(capture().log);
+    const [v1] = w.sims.keyVault.keys.versions(KEY);
+    const ok = await health(runtime);
+    expect(ok.body.status).toBe('ok');
+    expect(ok.body.profiles[0]!.key).toEqual({
+      source: 'vault-key', name: KEY, version: v1!.version, kid: 'broker-TEST.vault1', createdAt: expect.any(String), ageDays: 0,
+    });
+    expect(JSON.stringify(ok.body)).not.toContain(v1!.publicJwk.n); // not even the public key
+
+    // A new version that expires in 10 days (a key whose expiry is set that way) is picked at the next timer run.
+    w.sims.keyVault.keys.createKey(KEY, { exp: Math.floor(Date.now() / 1000) + 10 * 86_400 + 60, tags: { 'maskinporten-kid': 'broker-TEST.vault2' } });
+    register(w, 'broker-TEST.vault2', 1);
+    expect(await runtime.broker().refreshIfDue(capture().log)).toBe('fresh'); // the token is fresh: no mint yet
+    await runtime.broker().getToken(capture().log, 10 * 3600); // the next mint uses the listed new version
+    const degraded = await health(runtime);
+    expect([degraded.status, degraded.body.status]).toEqual([200, 'degraded']);
+    expect(degraded.body.profiles[0]!.key).toMatchObject({
+      kid: 'broker-TEST.vault2',
+      expiresInDays: 10,
+      warning: expect.stringMatching(/^Key Vault key "mp-signing-key" version [0-9a-f]{32} expires on .* \(in 10 days\): add a new version with "keygen <name> --vault <url> --vault-key mp-signing-key --rotate"/),
     });
   });
 
