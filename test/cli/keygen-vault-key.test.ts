@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { JWK } from 'jose';
+import { startWorld } from '../helpers/world.js';
 import { startKeyVaultSim, type KeyVaultSim } from '../sim/index.js';
 import { runCli, type CliResult } from './run-cli.js';
 
@@ -102,5 +105,27 @@ describe('keygen --vault-key', () => {
     const r = await keygen('myorg', '--vault', vault.url, '--vault-key', 'denied');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('"Key Vault Crypto Officer" role');
+  });
+});
+
+describe('keygen --vault-key, then token', () => {
+  test('the whole onboarding without a private key file: keygen in the vault, register the JWK, npm run token signs through the vault', async () => {
+    const world = await startWorld();
+    try {
+      const made = await keygen('clitest', '--vault', world.sims.keyVault.url, '--vault-key', 'cli-signing');
+      expect(made.code).toBe(0);
+      const clientId = randomUUID();
+      world.sims.maskinporten.addClient({ clientId, scopes: ['altinn:serviceowner'], keys: [jwkOf(made) as JWK] });
+      const { MASKINPORTEN_KEY_SECRET: _s, MASKINPORTEN_KID: _k, ...rest } = world.env;
+      const r = await runCli(['token'], { cwd: root, env: { ...rest, MASKINPORTEN_CLIENT_ID: clientId, MASKINPORTEN_VAULT_KEY: 'cli-signing' } });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('Key Vault key "cli-signing" in');
+      expect(r.stderr).toMatch(/Signing with Key Vault key "cli-signing" \(MASKINPORTEN_VAULT_KEY\)/);
+      expect(world.sims.maskinporten.requests.filter((q) => q.ok).map((q) => q.header)).toEqual([{ alg: 'RS256', kid: kidOf(made) }]);
+      expect(world.sims.keyVault.keys.operations.filter((o) => o.op === 'sign')).toHaveLength(1);
+      expect(await readdir(root)).toEqual([]);
+    } finally {
+      await world.close();
+    }
   });
 });
