@@ -49,8 +49,14 @@ export class CertificateSource {
   async signer(log: Logger): Promise<GrantSigner> {
     const what = `Key Vault certificate "${this.o.certificateName}" (${this.o.setting})`;
     if (this.#stale || !this.#current) {
-      this.#current = await this.#load(what, log);
-      this.#stale = false;
+      try {
+        this.#current = await this.#load(what, log);
+        this.#stale = false;
+      } catch (err) {
+        // A failed look for a renewed certificate does not stop signing with the one in use (while it is valid).
+        if (!this.#current) throw err;
+        log.warn(`[${this.o.profile}] Could not read ${what} again (${(err as Error).message}); still signing with version ${this.#current.version}.`);
+      }
     }
     checkValidity(this.#current.cert, this.o.now(), what);
     return this.#current.signer;

@@ -118,8 +118,14 @@ export class VaultKeySource {
     const o = this.o;
     const what = `Key Vault key "${o.keyName}" (${o.setting})`;
     if (this.#stale || !this.#versions) {
-      this.#versions = await this.#listVersions(what);
-      this.#stale = false;
+      try {
+        this.#versions = await this.#listVersions(what);
+        this.#stale = false;
+      } catch (err) {
+        // A failed look for new versions does not stop signing with the version in use; the next call looks again.
+        if (!this.#current || !this.#versions) throw err;
+        log.warn(`[${o.profile}] Could not list the versions of ${what} (${(err as Error).message}); still signing with version ${this.#current.version}.`);
+      }
     }
     const pick = newestUsable(this.#versions, o.now());
     if (!pick) {

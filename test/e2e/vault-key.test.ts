@@ -96,6 +96,18 @@ describe('MASKINPORTEN_VAULT_KEY', () => {
     expect(w.sims.keyVault.keys.operations.filter((o) => o.op === 'versions')).toHaveLength(3);
   });
 
+  test('a failed look for new versions at a timer run does not stop signing with the version in use', async () => {
+    const { w, env } = await vaultKeyWorld();
+    const runtime = new Runtime(parseConfig({ ...env, REFRESH_BEFORE_EXPIRY_SECONDS: '86400' }));
+    expect(await runtime.broker().refreshIfDue(capture().log)).toBe('refreshed');
+    // Next run: the stored-token read is answered; the version list fails on every SDK attempt (4); then sign.
+    w.sims.keyVault.faults.enqueue({ delayMs: 1 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
+    const { log, lines } = capture();
+    expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed');
+    expect(lines.join('\n')).toMatch(/Could not list the versions of Key Vault key "mp-signing-key" .*\(500 InternalServerError\).*still signing with version [0-9a-f]{32}/);
+    expect(w.sims.maskinporten.requests.filter((r) => r.ok)).toHaveLength(2);
+  });
+
   test('KEY_KID_MISSING without MASKINPORTEN_KID or tag; MASKINPORTEN_KID wins over the tag; unknown key is KEY_NOT_FOUND', async () => {
     const { w, env } = await vaultKeyWorld();
     w.sims.keyVault.keys.createKey('untagged');
