@@ -7,6 +7,7 @@ import { parseConfig } from '../../shared/config.js';
 import { ConfigError } from '../../shared/errors.js';
 import { signGrant, signGrantWith, type GrantRequest, type GrantSigner } from '../../shared/grant.js';
 import { decodeKey } from '../../shared/key.js';
+import { keyHealth } from '../../shared/keys/key-health.js';
 import { newestUsable } from '../../shared/keys/vault-key.js';
 import { makeCertificate, makeTestCa } from '../helpers/certificates.js';
 import { json, rsaKey } from '../helpers/keys.js';
@@ -123,3 +124,20 @@ describe('newestUsable (rotation)', () => {
   });
 });
 
+
+describe('keyHealth', () => {
+  const now = Date.UTC(2027, 5, 1);
+  const day = 86_400_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  test('a key version older than a year gets a warning that says how to rotate', () => {
+    const h = keyHealth({ source: 'vault-key', name: 'mp', version: 'v1', kid: 'k', createdAt: iso(now - 400 * day) }, now);
+    expect(h).toMatchObject({ ageDays: 400, warning: expect.stringMatching(/^Key Vault key "mp" version v1 is 400 days old \(more than a year\): add a new version with "keygen .* --rotate"/) });
+  });
+  test('within 30 days of expiry warns; 30 days or more, or a young key, does not', () => {
+    expect(keyHealth({ source: 'certificate', name: 'c', version: 'v', expiresAt: iso(now + 29 * day + 1000) }, now).warning).toMatch(/in 29 days\): order a renewed business certificate/);
+    expect(keyHealth({ source: 'certificate', name: 'c', version: 'v', expiresAt: iso(now + 30 * day + 1000) }, now).warning).toBeUndefined();
+    expect(keyHealth({ source: 'secret', name: 's', version: 'v', kid: 'k', createdAt: iso(now - 10 * day) }, now)).toEqual({
+      source: 'secret', name: 's', version: 'v', kid: 'k', createdAt: iso(now - 10 * day), ageDays: 10,
+    });
+  });
+});

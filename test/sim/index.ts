@@ -13,6 +13,7 @@ export {
   startMaskinportenSim, ERROR_URI_BASE, type MaskinportenSim, type MaskinportenSimOptions, type SimClient,
   type TokenRequestLog,
 } from './maskinporten-sim.js';
+export { KeyVaultKeys, type KeyVersionView, type KeyOperationLog, type SeedKeyOptions, type SeedCertificateOptions } from './keyvault-keys.js';
 export { FaultQueue, throttle, MAX_FAULT_DELAY_MS, MAX_QUEUED_FAULTS, type Fault } from './faults.js';
 
 export interface AllSimsOptions {
