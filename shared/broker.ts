@@ -4,7 +4,10 @@
 import { createHash } from 'node:crypto';
 import type { Profile } from './config.js';
 import { BrokerError, type BrokerErrorCode } from './errors.js';
+import type { GrantKey } from './grant.js';
 import type { SigningKey } from './key.js';
+import { vaultSigningSource, type VaultSigningSource } from './keys/key-source.js';
+import { keyHealth, type KeyHealth } from './keys/key-health.js';
 import type { Logger } from './logging.js';
 import { decodeProfileKey, readKeySecret } from './profile-key.js';
 import type { SecretStore } from './store.js';
@@ -34,6 +37,8 @@ export interface ProfileStatus {
   readonly keyVersion?: string;
   /** The last key check (start-up or refresh) failed and no key has loaded since. */
   readonly keyCheck?: { readonly at: string; readonly outcome: 'failed'; readonly errorCode?: BrokerErrorCode; readonly error?: string };
+  /** The key in use (source, name, version, kid or certificate subject, age, expiry, warning); never key material. */
+  readonly key?: KeyHealth;
 }
 
 export interface BrokerPolicy {
@@ -64,6 +69,8 @@ export class ProfileBroker {
   private current?: CachedToken;
   private inflight?: Promise<CachedToken>;
   private key?: { version: string; key: SigningKey };
+  /** MASKINPORTEN_VAULT_KEY / MASKINPORTEN_CERTIFICATE: the key stays in the vault (keys/key-source.ts). */
+  private readonly vaultSource?: VaultSigningSource;
   private unstored?: CachedToken;
   private last?: ProfileStatus['lastRefresh'];
   private keyProblem?: ProfileStatus['keyCheck'];
@@ -74,6 +81,7 @@ export class ProfileBroker {
 
   constructor(private readonly deps: ProfileBrokerDeps) {
     this.cacheKey = cacheKeyOf(deps.profile, deps.environment, deps.endpoints.issuer);
+    this.vaultSource = vaultSigningSource(deps.profile, { now: deps.now, timeoutMs: 3 * deps.timeoutMs });
   }
 
   get profile(): Profile {
@@ -97,6 +105,7 @@ export class ProfileBroker {
 
   /** For the timer: refresh when less than refreshBeforeExpirySeconds is left; retry a pending vault write. */
   async refreshIfDue(log: Logger): Promise<RefreshOutcome> {
+    this.vaultSource?.recheck(); // a new key version is looked for once per timer run
     await this.flushUnstored(log);
     const need = this.deps.policy.refreshBeforeExpirySeconds;
     const cur = this.current;
@@ -149,7 +158,16 @@ export class ProfileBroker {
       storePending: this.unstored !== undefined,
       ...(this.key && { keyVersion: this.key.version }),
       ...(this.keyProblem && { keyCheck: this.keyProblem }),
+      ...this.keyStatus(),
     };
+  }
+
+  private keyStatus(): { keyVersion?: string; key?: KeyHealth } {
+    const { profile, now } = this.deps;
+    const inUse = this.vaultSource
+      ? this.vaultSource.inUse()
+      : this.key && { source: 'secret' as const, name: profile.keySecret ?? '', version: this.key.version, kid: this.key.key.kid };
+    return inUse ? { keyVersion: inUse.version, key: keyHealth(inUse, now()) } : {};
   }
 
   private async refresh(needSeconds: number, log: Logger): Promise<CachedToken> {
@@ -216,7 +234,12 @@ export class ProfileBroker {
   }
 
   /** Reads the key secret and decodes it again only when its version changed (rotation without restart). */
-  private async loadKey(log: Logger): Promise<SigningKey> {
+  private async loadKey(log: Logger): Promise<GrantKey> {
+    if (this.vaultSource) {
+      const signer = await this.vaultSource.signer(log);
+      this.keyProblem = undefined;
+      return signer;
+    }
     const { profile, store, keyStore } = this.deps;
     const secret = await readKeySecret(keyStore ?? store, profile);
     if (this.key?.version === secret.version) {

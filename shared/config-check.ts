@@ -19,6 +19,7 @@ export const KNOWN_SETTINGS: readonly string[] = Object.freeze([
   'MASKINPORTEN_CONSUMER_ORG',
   'MASKINPORTEN_VAULT_KEY',
   'MASKINPORTEN_CERTIFICATE',
+  'MASKINPORTEN_CERTIFICATE_CHAIN',
   'ALTINN_URL',
   'ALTINN_EXCHANGE',
   'ALTINN_SYSTEMUSER_ORG',
@@ -54,6 +55,10 @@ export const DEPLOYMENT_SETTINGS: readonly string[] = Object.freeze([
   'MASKINPORTEN_KEY_SECRET_NAME',
   'TOKEN_SECRET_NAME',
   'TOKEN_ENDPOINT',
+  'TOKEN_VAULT_NAME',
+  'TOKEN_VAULT_URI',
+  'TOKEN_VAULT_RESOURCE_GROUP',
+  'TOKEN_SECRETS_CREATED',
 ]);
 
 /** Prefixes only this app uses: any such name that is not known is reported. */
@@ -68,7 +73,8 @@ type Fail = (setting: string, code: ConfigProblemCode, message: string) => void;
 
 export interface SecretNames {
   readonly profile: string;
-  readonly keySecret: string;
+  /** The secret that holds the private key (for a certificate: the certificate's own secret); none for a vault key. */
+  readonly keySecret?: string;
   readonly keySetting: string;
   readonly tokenSecret: string;
   readonly tokenSetting: string;
@@ -80,11 +86,11 @@ export interface SecretNames {
  */
 export function checkSecretConflicts(profiles: readonly SecretNames[], fail: Fail): void {
   const keyOwners = new Map<string, SecretNames>();
-  for (const p of profiles) if (!keyOwners.has(p.keySecret.toLowerCase())) keyOwners.set(p.keySecret.toLowerCase(), p);
+  for (const p of profiles) if (p.keySecret !== undefined && !keyOwners.has(p.keySecret.toLowerCase())) keyOwners.set(p.keySecret.toLowerCase(), p);
   const tokenOwners = new Map<string, SecretNames>();
   for (const p of profiles) {
     const token = p.tokenSecret.toLowerCase();
-    const keyOwner = p.keySecret.toLowerCase() === token ? p : keyOwners.get(token);
+    const keyOwner = p.keySecret?.toLowerCase() === token ? p : keyOwners.get(token);
     if (keyOwner) {
       fail(
         p.tokenSetting,

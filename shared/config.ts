@@ -1,5 +1,6 @@
 // Parses and validates the app's settings (environment variables / app settings) into a frozen Config.
 // Pure: takes the environment as an argument. Every problem is collected and reported at once, naming the setting.
+import { X509Certificate } from 'node:crypto';
 import { Cron } from 'croner';
 import { DEFAULT_REFRESH_SCHEDULE } from './defaults.js';
 import { ConfigError, type ConfigProblem, type ConfigProblemCode } from './errors.js';
@@ -20,7 +21,10 @@ export interface Profile {
   readonly name: string;
   readonly clientId: string;
   readonly scopes: readonly string[];
-  readonly keySecret: string;
+  /** MASKINPORTEN_KEY_SECRET: the secret holding the private key. Absent when keySource names another source. */
+  readonly keySecret?: string;
+  /** MASKINPORTEN_VAULT_KEY or MASKINPORTEN_CERTIFICATE: the grant is signed inside Key Vault (see key-source.ts). */
+  readonly keySource?: KeySource;
   readonly kid?: string;
   readonly tokenSecret: string;
   /** false: the Maskinporten token itself is stored and served. */
@@ -41,6 +45,18 @@ export interface CallerAuthConfig {
   /** Without trailing slash, e.g. https://login.microsoftonline.com (or a loopback simulator). */
   readonly authority: string;
 }
+
+/** A key that signs inside Key Vault (KEY_VAULT_URL): the broker may use it but never read it. */
+export type KeySource =
+  | { readonly kind: 'vault-key'; readonly name: string; readonly vaultUrl: string; readonly local: boolean }
+  | {
+      readonly kind: 'certificate';
+      readonly name: string;
+      /** MASKINPORTEN_CERTIFICATE_CHAIN: intermediate certificates (base64 DER) sent after the leaf in x5c. */
+      readonly chain: readonly string[];
+      readonly vaultUrl: string;
+      readonly local: boolean;
+    };
 
 export interface Config {
   readonly keyVaultUrl: string;
@@ -84,6 +100,9 @@ export const PROFILE_SETTINGS = [
   'MASKINPORTEN_SCOPES',
   'MASKINPORTEN_KEY_SECRET',
   'MASKINPORTEN_KID',
+  'MASKINPORTEN_VAULT_KEY',
+  'MASKINPORTEN_CERTIFICATE',
+  'MASKINPORTEN_CERTIFICATE_CHAIN',
   'TOKEN_SECRET',
   'ALTINN_EXCHANGE',
   'MASKINPORTEN_RESOURCE',
@@ -194,11 +213,17 @@ function parseProfile(
   }
 
   const keySecretText = get('MASKINPORTEN_KEY_SECRET');
+  const own = parseKeySource(r, get, settingName);
   const keySecret =
     keySecretText !== undefined
       ? r.secretName(settingName('MASKINPORTEN_KEY_SECRET'), keySecretText)
-      : (inherit?.keySecret ??
-        r.fail(settingName('MASKINPORTEN_KEY_SECRET'), 'SETTING_MISSING', 'is required: set it to the name of the Key Vault secret holding the base64-encoded private key.'));
+      : own !== undefined
+        ? undefined
+        : (inherit?.keySecret ??
+          (inherit?.keySource
+            ? undefined
+            : r.fail(settingName('MASKINPORTEN_KEY_SECRET'), 'SETTING_MISSING', 'is required: set it to the name of the Key Vault secret holding the base64-encoded private key (or set MASKINPORTEN_VAULT_KEY or MASKINPORTEN_CERTIFICATE instead).')));
+  const keySource = keySecretText !== undefined ? undefined : own === undefined ? inherit?.keySource : own === 'invalid' ? undefined : own;
 
   const kid = get('MASKINPORTEN_KID') ?? inherit?.kid;
   if (kid !== undefined && /\s/.test(kid)) r.fail(settingName('MASKINPORTEN_KID'), 'SETTING_BAD_VALUE', 'must not contain spaces.');
@@ -230,12 +255,13 @@ function parseProfile(
   const authRolesText = get('AUTH_ROLES');
   const authRoles = authRolesText === undefined ? undefined : splitList(authRolesText);
 
-  if (clientId === undefined || scopes.length === 0 || keySecret === undefined || tokenSecret === undefined) return undefined;
+  if (clientId === undefined || scopes.length === 0 || (keySecret === undefined && keySource === undefined) || tokenSecret === undefined) return undefined;
   return Object.freeze({
     name,
     clientId,
     scopes: Object.freeze(scopes),
-    keySecret,
+    ...(keySecret !== undefined && { keySecret }),
+    ...(keySource !== undefined && { keySource }),
     ...(kid !== undefined && { kid }),
     tokenSecret,
     altinnExchange,
@@ -246,6 +272,59 @@ function parseProfile(
     }),
     ...(authRoles !== undefined && { authRoles: Object.freeze(authRoles) }),
   });
+}
+
+const KEY_NAME = /^[a-zA-Z0-9][0-9a-zA-Z-]{0,126}$/;
+
+/** MASKINPORTEN_VAULT_KEY / MASKINPORTEN_CERTIFICATE (with MASKINPORTEN_CERTIFICATE_CHAIN): at most one key source per
+ *  profile. The vault URL is filled in by parseConfig. 'invalid': set, but wrong (the problem is recorded). */
+function parseKeySource(
+  r: Reader,
+  get: (s: ProfileSetting) => string | undefined,
+  settingName: (s: ProfileSetting) => string,
+): KeySource | 'invalid' | undefined {
+  const secret = get('MASKINPORTEN_KEY_SECRET');
+  const vaultKey = get('MASKINPORTEN_VAULT_KEY');
+  const certificate = get('MASKINPORTEN_CERTIFICATE');
+  const chainText = get('MASKINPORTEN_CERTIFICATE_CHAIN');
+  if (chainText !== undefined && certificate === undefined) {
+    r.fail(settingName('MASKINPORTEN_CERTIFICATE_CHAIN'), 'SETTING_CONFLICT', 'needs MASKINPORTEN_CERTIFICATE: it lists the intermediate certificates of that certificate.');
+  }
+  const set = [['MASKINPORTEN_KEY_SECRET', secret], ['MASKINPORTEN_VAULT_KEY', vaultKey], ['MASKINPORTEN_CERTIFICATE', certificate]] as const;
+  const chosen = set.filter(([, v]) => v !== undefined);
+  if (chosen.length > 1) {
+    for (const [s] of chosen.slice(1)) {
+      r.fail(settingName(s), 'SETTING_CONFLICT', `cannot be combined with ${chosen[0]![0]}: a profile has exactly one key source (key secret, Key Vault key or certificate).`);
+    }
+    return 'invalid';
+  }
+  const name = vaultKey ?? certificate;
+  if (name === undefined || secret !== undefined) return undefined;
+  const setting = settingName(vaultKey !== undefined ? 'MASKINPORTEN_VAULT_KEY' : 'MASKINPORTEN_CERTIFICATE');
+  if (!KEY_NAME.test(name)) {
+    r.fail(setting, 'SETTING_BAD_VALUE', `is not a valid Key Vault ${vaultKey !== undefined ? 'key' : 'certificate'} name: use 1-127 letters, digits and dashes.`);
+    return 'invalid';
+  }
+  if (vaultKey !== undefined) return { kind: 'vault-key', name, vaultUrl: '', local: false };
+  const chain = chainText === undefined ? [] : splitList(chainText);
+  for (const c of chain) {
+    let ok = /^[A-Za-z0-9+/]+={0,2}$/.test(c);
+    try {
+      if (ok) new X509Certificate(Buffer.from(c, 'base64'));
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      r.fail(settingName('MASKINPORTEN_CERTIFICATE_CHAIN'), 'SETTING_BAD_VALUE', 'must list base64 DER certificates (intermediates, issuer of the leaf first), separated by spaces or commas.');
+      return 'invalid';
+    }
+  }
+  return { kind: 'certificate', name, chain: Object.freeze(chain), vaultUrl: '', local: false };
+}
+
+/** The vault URL belongs to the whole configuration (KEY_VAULT_URL); a key source gets it once that is known. */
+function withVault(p: Profile, vaultUrl: string, local: boolean): Profile {
+  return p.keySource ? Object.freeze({ ...p, keySource: Object.freeze({ ...p.keySource, vaultUrl, local }) }) : p;
 }
 
 function parseNamedProfiles(r: Reader, env: Env, base: Profile | undefined): Profile[] {
@@ -333,19 +412,25 @@ export function parseConfig(env: Env): Config {
     minTokenTtlSeconds,
     httpTimeoutMs,
     retryMaxAttempts,
-    profiles: Object.freeze([base, ...named]),
+    profiles: Object.freeze([base, ...named].map((p) => withVault(p, withoutTrailingSlash(vault.href), vault.protocol === 'http:'))),
   });
 }
 
 /** A profile's secret names and the settings that give them (a named profile may inherit the key secret). */
 function secretNames(p: Profile, base: Profile | undefined) {
   const named = p.name !== DEFAULT_PROFILE;
+  const setting = (s: string) => (named ? `PROFILE__${p.name}__${s}` : s);
+  // A certificate's secret of the same name holds its private key: it counts as a key secret here.
+  const certificate = p.keySource?.kind === 'certificate' ? p.keySource.name : undefined;
   return {
     profile: p.name,
-    keySecret: p.keySecret,
-    keySetting: named && p.keySecret !== base?.keySecret ? `PROFILE__${p.name}__MASKINPORTEN_KEY_SECRET` : 'MASKINPORTEN_KEY_SECRET',
+    keySecret: p.keySecret ?? certificate,
+    keySetting:
+      certificate !== undefined && p.keySecret === undefined
+        ? named && base?.keySource?.name !== certificate ? setting('MASKINPORTEN_CERTIFICATE') : 'MASKINPORTEN_CERTIFICATE'
+        : named && p.keySecret !== base?.keySecret ? `PROFILE__${p.name}__MASKINPORTEN_KEY_SECRET` : 'MASKINPORTEN_KEY_SECRET',
     tokenSecret: p.tokenSecret,
-    tokenSetting: named ? `PROFILE__${p.name}__TOKEN_SECRET` : 'TOKEN_SECRET',
+    tokenSetting: setting('TOKEN_SECRET'),
   };
 }
 

@@ -47,8 +47,34 @@ const HASH = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' } as const;
 
 const b64url = (json: unknown): string => Buffer.from(JSON.stringify(json)).toString('base64url');
 
+/** A key that signs somewhere else (a Key Vault key or a certificate's key): the grant's private key never
+ *  reaches this process. The header carries `kid`, or `x5c` (leaf first, base64 DER) for a business certificate. */
+export interface GrantSigner {
+  readonly alg: 'RS256';
+  readonly kid?: string;
+  readonly x5c?: readonly string[];
+  /** RSASSA-PKCS1-v1_5 SHA-256 signature of the JWS signing input. */
+  sign(input: Buffer): Promise<Buffer>;
+}
+
+/** What the broker signs grants with: a decoded secret key, or a signer in a vault. */
+export type GrantKey = SigningKey | GrantSigner;
+
+export function isGrantSigner(key: GrantKey): key is GrantSigner {
+  return typeof (key as Partial<GrantSigner>).sign === 'function';
+}
+
+/** Signs a new grant through `signer`: the same header members in the same order and the same claims as signGrant,
+ *  only the signature comes from the signer. */
+export async function signGrantWith(req: GrantRequest, signer: GrantSigner, nowMs: number): Promise<string> {
+  const header = signer.x5c ? { alg: signer.alg, x5c: [...signer.x5c] } : { alg: signer.alg, kid: signer.kid };
+  const input = `${b64url(header)}.${b64url(grantClaims(req, nowMs))}`;
+  return `${input}.${(await signer.sign(Buffer.from(input))).toString('base64url')}`;
+}
+
 /** Signs a new grant; never reuse the result. */
-export async function signGrant(req: GrantRequest, key: SigningKey, nowMs: number): Promise<string> {
+export async function signGrant(req: GrantRequest, key: GrantKey, nowMs: number): Promise<string> {
+  if (isGrantSigner(key)) return signGrantWith(req, key, nowMs);
   const input = `${b64url({ alg: key.alg, kid: key.kid })}.${b64url(grantClaims(req, nowMs))}`;
   const grant = `${input}.${sign(HASH[key.alg], Buffer.from(input), key.key).toString('base64url')}`;
   registerSecret(grant);

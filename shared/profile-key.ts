@@ -11,6 +11,9 @@ export function keySetting(profile: Profile): string {
 }
 
 export async function readKeySecret(store: SecretStore, profile: Profile): Promise<StoredSecret> {
+  if (profile.keySecret === undefined) {
+    throw new StoreError('KEY_NOT_FOUND', `Profile "${profile.name}" signs inside Key Vault (${profile.keySource?.kind ?? 'no key source'}), not with a key secret.`);
+  }
   const secret = await store.read(profile.keySecret);
   if (!secret) {
     throw new StoreError(
@@ -24,7 +27,7 @@ export async function readKeySecret(store: SecretStore, profile: Profile): Promi
 
 export async function decodeProfileKey(secret: StoredSecret, profile: Profile, log: Logger): Promise<SigningKey> {
   const key = await decodeKey(secret.value, {
-    secretName: profile.keySecret,
+    secretName: profile.keySecret ?? '',
     setting: keySetting(profile),
     ...(profile.kid !== undefined && { kid: profile.kid }),
   });

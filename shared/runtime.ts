@@ -52,7 +52,9 @@ export type OverallStatus = 'ok' | 'degraded' | 'failing';
 export function overallStatus(profiles: readonly ProfileStatus[], now: number): OverallStatus {
   const valid = (p: ProfileStatus) => p.tokenExpiresAt !== undefined && Date.parse(p.tokenExpiresAt) > now;
   const troubled = profiles.filter((p) => p.lastRefresh?.outcome === 'failed' || p.keyCheck !== undefined);
-  return troubled.some((p) => !valid(p)) ? 'failing' : troubled.length > 0 ? 'degraded' : 'ok';
+  if (troubled.some((p) => !valid(p))) return 'failing';
+  // A key or certificate near its expiry (or too old) still signs: worth a look, not an outage.
+  return troubled.length > 0 || profiles.some((p) => p.key?.warning !== undefined) ? 'degraded' : 'ok';
 }
 
 /** Warnings worth a line at start-up: caller authorization off; in Azure, tokens written to the key's vault. */

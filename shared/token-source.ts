@@ -2,8 +2,7 @@
 // exchange it at Altinn unless the profile turns that off, and validate the result before anyone sees it.
 import type { Profile } from './config.js';
 import { exchangeForAltinnToken } from './altinn.js';
-import { signGrant } from './grant.js';
-import type { SigningKey } from './key.js';
+import { signGrant, type GrantKey } from './grant.js';
 import type { Logger } from './logging.js';
 import { requestMaskinportenToken } from './maskinporten.js';
 import { withRetry, type RetryPolicy } from './retry.js';
@@ -30,7 +29,7 @@ export interface MintedToken extends TokenFacts {
   readonly kind: 'altinn' | 'maskinporten';
 }
 
-export async function mintToken(profile: Profile, key: SigningKey, ctx: MintContext, log: Logger): Promise<MintedToken> {
+export async function mintToken(profile: Profile, key: GrantKey, ctx: MintContext, log: Logger): Promise<MintedToken> {
   const { endpoints, fetch, now, timeoutMs, retry } = ctx;
   const onRetry = (service: string) => (err: Error, attempt: number) =>
     log.warn(`[${profile.name}] ${service} attempt ${attempt} failed (${err.message}); retrying.`);
@@ -54,7 +53,7 @@ export async function mintToken(profile: Profile, key: SigningKey, ctx: MintCont
     retry,
     onRetry('Maskinporten'),
   );
-  log.info(`[${profile.name}] Maskinporten issued a token (client ${profile.clientId}, kid ${key.kid}, scope "${profile.scopes.join(' ')}").`);
+  log.info(`[${profile.name}] Maskinporten issued a token (client ${profile.clientId}, ${key.kid !== undefined ? `kid ${key.kid}` : 'certificate (x5c)'}, scope "${profile.scopes.join(' ')}").`);
 
   if (!profile.altinnExchange) {
     return { token: mp.accessToken, kind: 'maskinporten', ...maskinportenFacts(mp.accessToken, mp.expiresIn, now()) };

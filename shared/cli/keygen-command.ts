@@ -7,6 +7,7 @@ import { freeKid, generateClientKey, jwkKids, makeKid, type GeneratedKey } from 
 import { CommandError, EXIT, oneOf, parseFlags, SECRET_NAME, UsageError, type Io } from './args.js';
 import { isLoopback } from '../config.js';
 import { keyVaultTarget, KEY_CONTENT_TYPE, type KeyVaultTarget } from './key-vault-upload.js';
+import { keygenVaultKeyCommand, wantsVaultKey } from './keygen-vault-key.js';
 
 export const KEYGEN_USAGE = `Usage: maskinporten-broker keygen <name> [options]
        npm run keygen -- <name> [options]
@@ -33,6 +34,9 @@ Options:
   --force               overwrite existing files (of --kid / --suffix; a generated kid moves on to the next
                         free suffix instead), and add a new version to an existing secret
   -h, --help            show this help
+
+Or keep the key inside Key Vault (no private key file at all): --vault <url> --vault-key <key> [--rotate]
+(see "keygen --vault-key x --help").
 `;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -123,6 +127,7 @@ function vaultOption(vault: string | undefined, secret: string | undefined): { v
 }
 
 export async function keygenCommand(args: readonly string[], io: Io): Promise<number> {
+  if (wantsVaultKey(args)) return keygenVaultKeyCommand(args, io);
   const o = parseKeygenArgs(args);
   if (o === 'help') {
     io.out(KEYGEN_USAGE);

@@ -6,6 +6,7 @@ import { BrokerError, ConfigError, StoreError } from '../errors.js';
 import { loadLocalSettings } from '../local/settings.js';
 import { redact, redactingLogger } from '../logging.js';
 import { decodeProfileKey, readKeySecret } from '../profile-key.js';
+import { vaultSigningSource } from '../keys/key-source.js';
 import { createStore, mintContext } from '../runtime.js';
 import { mintToken, type MintedToken } from '../token-source.js';
 import { CommandError, EXIT, parseFlags, UsageError, type Io } from './args.js';
@@ -51,7 +52,7 @@ export async function tokenCommand(args: readonly string[], io: Io): Promise<num
   const profile = findProfile(config, values.profile ?? DEFAULT_PROFILE);
   io.err(
     `Settings: the environment${settingsFile ? ` + ${settingsFile}` : ''}. Profile "${profile.name}": client ${profile.clientId}, ` +
-      `scopes "${profile.scopes.join(' ')}", key secret "${profile.keySecret}" in ${config.keyVaultUrl}, ${config.tokenUrl}` +
+      `scopes "${profile.scopes.join(' ')}", ${profile.keySource ? `${profile.keySource.kind === 'vault-key' ? 'Key Vault key' : 'certificate'} "${profile.keySource.name}"` : `key secret "${profile.keySecret}"`} in ${config.keyVaultUrl}, ${config.tokenUrl}` +
       `${profile.altinnExchange ? `, then Altinn ${config.altinnUrl}` : ' (no Altinn exchange)'}.\n`,
   );
   const log = redactingLogger({
@@ -60,7 +61,8 @@ export async function tokenCommand(args: readonly string[], io: Io): Promise<num
     error: (m) => io.err(`error: ${m}\n`),
   });
   try {
-    const key = await decodeProfileKey(await readKeySecret(createStore(config), profile), profile, log);
+    const source = vaultSigningSource(profile, { now: Date.now, timeoutMs: 3 * config.httpTimeoutMs });
+    const key = source ? await source.signer(log) : await decodeProfileKey(await readKeySecret(createStore(config), profile), profile, log);
     const minted = await mintToken(profile, key, mintContext(config), log);
     io.out(describeToken(profile, minted, values['show-token']));
     return EXIT.OK;

@@ -15,6 +15,7 @@ export {
   type TokenRequestLog,
 } from './maskinporten-sim.js';
 export { startEntraSim, type EntraSim, type EntraSimOptions, type IssueOptions } from './entra-sim.js';
+export { KeyVaultKeys, type KeyVersionView, type KeyOperationLog, type SeedKeyOptions, type SeedCertificateOptions } from './keyvault-keys.js';
 export { FaultQueue, throttle, MAX_FAULT_DELAY_MS, MAX_QUEUED_FAULTS, type Fault } from './faults.js';
 
 export interface AllSimsOptions {

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultQueue } from './faults.js';
 import { bearerToken, listen, readBody, requestUrl, sendEmpty, sendJson } from './http-util.js';
 import { KvError, SecretStore, type SecretUpdate, type SecretVersionView } from './keyvault-store.js';
+import { KeyVaultKeys } from './keyvault-keys.js';
 
 export { KvError, MAX_VALUE_BYTES, type SecretAttributes, type SecretVersionView } from './keyvault-store.js';
 
@@ -38,6 +39,8 @@ export interface KeyVaultSim {
   listVersions(name: string): SecretVersionView[];
   /** Disables the latest (or given) version: reads of it then answer 403. */
   disableSecret(name: string, version?: string): void;
+  /** Keys and certificates (keyvault-keys.ts): seed, inspect, and the log of key operations served. */
+  readonly keys: KeyVaultKeys;
   close(): Promise<void>;
 }
 
@@ -51,6 +54,7 @@ export async function startKeyVaultSim(opts: KeyVaultSimOptions = {}): Promise<K
   const challenge = `Bearer authorization="https://login.microsoftonline.com/${opts.tenantId ?? DEFAULT_TENANT}", resource="https://vault.azure.net"`;
   let url = '';
   const store = new SecretStore(() => url, () => Math.floor(now() / 1000));
+  const keys = new KeyVaultKeys(() => url, () => Math.floor(now() / 1000));
   const requests: Array<{ method: string; path: string; status: number }> = [];
   const faults = new FaultQueue({
     errorBody: (status) => ({
@@ -71,6 +75,9 @@ export async function startKeyVaultSim(opts: KeyVaultSimOptions = {}): Promise<K
     if (!apiVersion) throw new KvError(400, 'BadParameter', "The 'api-version' query parameter is missing.");
     if (!API_VERSION.test(apiVersion)) throw new KvError(400, 'BadParameter', `The specified version (${apiVersion}) is not recognized.`);
     const [, collection, rawName, rawVersion, extra] = u.pathname.split('/');
+    if (collection === 'keys' || collection === 'certificates') {
+      return keys.route(req, res, collection, u.pathname.split('/').slice(2).map(decodeURIComponent));
+    }
     const name = rawName === undefined ? undefined : decodeURIComponent(rawName);
     const version = rawVersion === undefined ? undefined : decodeURIComponent(rawVersion);
     const m = req.method ?? 'GET';
@@ -154,6 +161,7 @@ export async function startKeyVaultSim(opts: KeyVaultSimOptions = {}): Promise<K
     disableSecret: (name, version) => {
       store.update(name, version ?? '', { enabled: false });
     },
+    keys,
     close: async () => {
       faults.dispose();
       await server.close();

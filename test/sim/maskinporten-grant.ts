@@ -1,6 +1,8 @@
 // The Maskinporten simulator's judge of a token request: every rule of shared/protocol.md §1-2, in the order a
 // server would check them (form, JWS structure, client and key, signature, claims), failing with the documented error.
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { compactVerify, type JWK } from 'jose';
+import { certificateKey } from './maskinporten-x5c.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const SYSTEMUSER_TYPE = 'urn:altinn:systemuser';
@@ -41,6 +43,8 @@ export interface GrantContext {
   maxClockSkewSeconds: number;
   /** Refuse a grant without `jti` (Digdir only recommends it; default false). */
   requireJti?: boolean;
+  /** CAs whose business certificates are accepted in x5c grants (maskinporten-x5c.ts). */
+  trustedCas?: readonly X509Certificate[];
   /** `${iss}\0${jti}` of accepted grants. */
   isJtiSeen(key: string): boolean;
 }
@@ -146,7 +150,7 @@ async function checkGrant(
 
   const client = typeof claims.iss === 'string' ? ctx.clients.get(claims.iss) : undefined;
   if (!client) throw invalidGrant('MP-100', 'Invalid assertion: unknown client (iss)');
-  const key = findKey(client, header, ctx.nowMs);
+  const key = header.x5c !== undefined && (ctx.trustedCas?.length ?? 0) > 0 ? certificateKey(header.x5c, client, ctx.trustedCas ?? [], ctx.nowMs) : findKey(client, header, ctx.nowMs);
   try {
     await compactVerify(assertion, key, { algorithms: [alg] });
   } catch {
@@ -177,7 +181,7 @@ async function checkGrant(
   };
 }
 
-function findKey(client: SimClient, header: Record<string, unknown>, nowMs: number): JWK {
+function findKey(client: SimClient, header: Record<string, unknown>, nowMs: number): JWK | KeyObject {
   if (header.x5c !== undefined) {
     throw invalidGrant('MP-120', 'Invalid assertion: certificate (x5c) is not registered for this client');
   }

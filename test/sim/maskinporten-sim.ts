@@ -1,7 +1,7 @@
 // A strict Maskinporten simulator on 127.0.0.1: the JWT-bearer token endpoint (rules in maskinporten-grant.ts),
 // authorization-server metadata and its own JWKS; access tokens are JWTs signed with the simulator's RSA key.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK } from 'jose';
 import { FaultQueue } from './faults.js';
 import { listen, randomHex, readBody, requestUrl, sendJson } from './http-util.js';
@@ -21,6 +21,8 @@ export interface MaskinportenSimOptions {
   requireJti?: boolean;
   /** Clock in ms (default Date.now). */
   now?: () => number;
+  /** CA certificates (DER or PEM) whose business certificates are accepted in x5c grants. */
+  trustedCas?: Array<Buffer | string>;
 }
 
 /** One token request as the simulator judged it; the raw assertion is never kept. */
@@ -46,6 +48,8 @@ export interface MaskinportenSim {
   readonly tokenEndpoint: string;
   readonly jwksUri: string;
   addClient(client: SimClient): void;
+  /** Trusts a CA (DER or PEM) for x5c grants. */
+  addTrustedCa(cert: Buffer | string): void;
   readonly faults: FaultQueue;
   readonly requests: TokenRequestLog[];
   readonly tokensIssued: number;
@@ -66,6 +70,7 @@ export async function startMaskinportenSim(opts: MaskinportenSimOptions = {}): P
   const jwks: JSONWebKeySet = { keys: [{ ...publicJwk, kid, alg: 'RS256', use: 'sig' }] };
 
   const clients = new Map<string, SimClient>();
+  const trustedCas = (opts.trustedCas ?? []).map((c) => new X509Certificate(c));
   const seenJti = new Map<string, number>(); // key -> grant exp (s), pruned once the grant could not pass anyway
   const requests: TokenRequestLog[] = [];
   const faults = new FaultQueue({
@@ -92,7 +97,7 @@ export async function startMaskinportenSim(opts: MaskinportenSimOptions = {}): P
     let grant: AcceptedGrant;
     try {
       grant = await checkTokenRequest(req.headers['content-type'], body.toString('utf8'), {
-        issuer, clients, now: t, nowMs, maxClockSkewSeconds: skew, requireJti: opts.requireJti ?? false, isJtiSeen: (k) => seenJti.has(k),
+        issuer, clients, now: t, nowMs, maxClockSkewSeconds: skew, requireJti: opts.requireJti ?? false, isJtiSeen: (k) => seenJti.has(k), trustedCas,
       });
     } catch (e) {
       if (e instanceof GrantRejection) return reject(res, e);
@@ -125,7 +130,7 @@ export async function startMaskinportenSim(opts: MaskinportenSimOptions = {}): P
     const consumerOrg = g.consumerOrg ?? g.orgNo;
     const claims: Record<string, unknown> = {
       client_id: g.client.clientId,
-      client_amr: 'private_key_jwt',
+      client_amr: g.header.x5c !== undefined ? 'virksomhetssertifikat' : 'private_key_jwt',
       consumer: { authority: ORG_AUTHORITY, ID: `0192:${consumerOrg}` },
       ...(g.consumerOrg && { supplier: { authority: ORG_AUTHORITY, ID: `0192:${g.orgNo}` } }),
       scope: g.scope,
@@ -174,6 +179,7 @@ export async function startMaskinportenSim(opts: MaskinportenSimOptions = {}): P
     tokenEndpoint: `${issuer}token`,
     jwksUri: `${issuer}jwk`,
     addClient,
+    addTrustedCa: (cert) => void trustedCas.push(new X509Certificate(cert)),
     faults,
     requests,
     get tokensIssued() {

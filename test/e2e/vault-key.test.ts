@@ -1,0 +1,200 @@
+// Key source 2 end to end: the grant is signed by a Key Vault key (MASKINPORTEN_VAULT_KEY) in the simulator, through
+// the real @azure/keyvault-keys SDK; Maskinporten accepts it, Altinn exchanges the token and it is stored. The
+// vault is never asked for private key material, and a new key version takes over at its notBefore, no restart.
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import { decodeProtectedHeader } from 'jose';
+import { healthDetailsHandler } from '../../functions/health-details.js';
+import { parseConfig } from '../../shared/config.js';
+import { Runtime, setRuntime } from '../../shared/runtime.js';
+import { capture } from '../helpers/capture.js';
+import { startHostProcess, type HostProcess } from '../helpers/host-process.js';
+import { privateMembers } from '../helpers/keys.js';
+import { startWorld, type World } from '../helpers/world.js';
+
+const KEY = 'mp-signing-key';
+let world: World | undefined;
+let host: HostProcess | undefined;
+afterEach(async () => {
+  setRuntime(undefined);
+  await host?.stop();
+  host = undefined;
+  await world?.close();
+  world = undefined;
+});
+
+/** A world whose Maskinporten client is registered with the public JWK of a new Key Vault key (tagged with `kid`),
+ *  and settings that name that key instead of a key secret. */
+async function vaultKeyWorld(kid = 'broker-TEST.vault1'): Promise<{ w: World; env: Record<string, string> }> {
+  const w = await startWorld();
+  world = w;
+  w.sims.keyVault.keys.createKey(KEY, { tags: { 'maskinporten-kid': kid } });
+  register(w, kid, 0);
+  const { MASKINPORTEN_KEY_SECRET: _secret, MASKINPORTEN_KID: _kid, ...rest } = w.env;
+  return { w, env: { ...rest, MASKINPORTEN_VAULT_KEY: KEY } };
+}
+
+const registered = new Map<World, Array<Record<string, unknown>>>();
+function register(w: World, kid: string, index: number): void {
+  const keys = registered.get(w) ?? [];
+  keys.push({ ...w.sims.keyVault.keys.versions(KEY)[index]!.publicJwk, kid });
+  registered.set(w, keys);
+  w.sims.maskinporten.addClient({ clientId: w.clientId, scopes: ['altinn:serviceowner'], keys: keys as never });
+}
+
+/** Every request the vault served for the key: list versions, read a version's public part, sign. */
+function keyOperations(w: World): string[] {
+  return [...new Set(w.sims.keyVault.keys.operations.map((o) => o.op))].sort();
+}
+
+describe('MASKINPORTEN_VAULT_KEY', () => {
+  test('mints, exchanges and stores a token with a grant signed in the vault; no private key is ever asked for', async () => {
+    const { w, env } = await vaultKeyWorld();
+    const runtime = new Runtime(parseConfig(env));
+    const { log, lines } = capture();
+    const token = await runtime.broker().getToken(log);
+
+    const accepted = w.sims.maskinporten.requests.filter((r) => r.ok);
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]!.header).toEqual({ alg: 'RS256', kid: 'broker-TEST.vault1' });
+    expect(token.kind).toBe('altinn');
+    expect(w.sims.keyVault.getSecret('altinn-token')!.value).toBe(token.token);
+
+    // What the vault was asked: list versions, read the chosen version (public part), one sign per grant.
+    expect(keyOperations(w)).toEqual(['get', 'sign', 'versions']);
+    expect(w.sims.keyVault.keys.operations.filter((o) => o.op === 'sign')).toHaveLength(1);
+    // No secret was read but the token's own (the adoption check); no export, backup or release route was called.
+    const secretPaths = w.sims.keyVault.requests.filter((r) => r.path.startsWith('/secrets/')).map((r) => r.path);
+    expect(new Set(secretPaths)).toEqual(new Set(['/secrets/altinn-token', '/secrets/altinn-token/']));
+    expect(w.sims.keyVault.requests.filter((r) => /\/(backup|release|export)$/.test(r.path))).toEqual([]);
+    expect(lines.join('\n')).toMatch(/Signing with Key Vault key "mp-signing-key" \(MASKINPORTEN_VAULT_KEY\) version [0-9a-f]{32} \(kid broker-TEST.vault1, RSA 2048\)/);
+
+    // A second mint (token close to expiry for this caller) signs once more and lists nothing new.
+    await runtime.broker().getToken(log, 10 * 3600);
+    expect(w.sims.keyVault.keys.operations.filter((o) => o.op === 'sign')).toHaveLength(2);
+    expect(w.sims.keyVault.keys.operations.filter((o) => o.op === 'versions')).toHaveLength(1);
+  });
+
+  test('rotation: a version with notBefore 2 s ahead is used after that time, without a restart, and its kid is in the next grant', async () => {
+    const { w, env } = await vaultKeyWorld('broker-TEST.v1');
+    const runtime = new Runtime(parseConfig({ ...env, REFRESH_BEFORE_EXPIRY_SECONDS: '86400' }));
+    const { log, lines } = capture();
+    const kids = () => w.sims.maskinporten.requests.filter((r) => r.ok).map((r) => (r.header as { kid?: string }).kid);
+
+    expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed');
+    const nbf = Math.ceil(Date.now() / 1000) + 2;
+    w.sims.keyVault.keys.createKey(KEY, { nbf, tags: { 'maskinporten-kid': 'broker-TEST.v2' } });
+    register(w, 'broker-TEST.v2', 1);
+
+    expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed'); // the new version is listed but not valid yet
+    expect(kids()).toEqual(['broker-TEST.v1', 'broker-TEST.v1']);
+    await new Promise((r) => setTimeout(r, Math.max(0, nbf * 1000 - Date.now()) + 50));
+    expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed');
+    expect(kids()).toEqual(['broker-TEST.v1', 'broker-TEST.v1', 'broker-TEST.v2']);
+    expect(lines.join('\n')).toMatch(/Switched from version [0-9a-f]{32} to Key Vault key "mp-signing-key" .* \(kid broker-TEST.v2, RSA 2048\)/);
+    // The version list was read once per timer run, never more.
+    expect(w.sims.keyVault.keys.operations.filter((o) => o.op === 'versions')).toHaveLength(3);
+  });
+
+  test('a failed look for new versions at a timer run does not stop signing with the version in use', async () => {
+    const { w, env } = await vaultKeyWorld();
+    const runtime = new Runtime(parseConfig({ ...env, REFRESH_BEFORE_EXPIRY_SECONDS: '86400' }));
+    expect(await runtime.broker().refreshIfDue(capture().log)).toBe('refreshed');
+    // Next run: the stored-token read is answered; the version list fails on every SDK attempt (4); then sign.
+    w.sims.keyVault.faults.enqueue({ delayMs: 1 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
+    const { log, lines } = capture();
+    expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed');
+    expect(lines.join('\n')).toMatch(/Could not list the versions of Key Vault key "mp-signing-key" .*\(500 InternalServerError\).*still signing with version [0-9a-f]{32}/);
+    expect(w.sims.maskinporten.requests.filter((r) => r.ok)).toHaveLength(2);
+  });
+
+  test('KEY_KID_MISSING without MASKINPORTEN_KID or tag; MASKINPORTEN_KID wins over the tag; unknown key is KEY_NOT_FOUND', async () => {
+    const { w, env } = await vaultKeyWorld();
+    w.sims.keyVault.keys.createKey('untagged');
+    const untagged = new Runtime(parseConfig({ ...env, MASKINPORTEN_VAULT_KEY: 'untagged' }));
+    await expect(untagged.broker().getToken(capture().log)).rejects.toMatchObject({
+      cause: { code: 'KEY_KID_MISSING', message: expect.stringContaining('"maskinporten-kid" tag') },
+    });
+    const missing = new Runtime(parseConfig({ ...env, MASKINPORTEN_VAULT_KEY: 'no-such-key' }));
+    await expect(missing.broker().getToken(capture().log)).rejects.toMatchObject({
+      cause: { code: 'KEY_NOT_FOUND', message: expect.stringContaining('Key Vault key "no-such-key" (MASKINPORTEN_VAULT_KEY) does not exist') },
+    });
+
+    // The setting wins (and is warned about): the grant carries it, so Maskinporten refuses the unknown kid.
+    const { log, lines } = capture();
+    const overridden = new Runtime(parseConfig({ ...env, MASKINPORTEN_KID: 'other-kid' }));
+    await expect(overridden.broker().getToken(log)).rejects.toMatchObject({ code: 'NO_VALID_TOKEN' });
+    expect(w.sims.maskinporten.requests.at(-1)).toMatchObject({ ok: false, code: 'MP-120', header: { kid: 'other-kid' } });
+    expect(lines.join('\n')).toMatch(/MASKINPORTEN_KID "other-kid" differs from the "maskinporten-kid" tag "broker-TEST.vault1"/);
+  });
+
+  test('a disabled or future-only key is KEY_NOT_USABLE; a vault that denies signing names the role', async () => {
+    const { w, env } = await vaultKeyWorld();
+    const [v1] = w.sims.keyVault.keys.versions(KEY);
+    w.sims.keyVault.keys.setAttributes(KEY, v1!.version, { enabled: false });
+    await expect(new Runtime(parseConfig(env)).broker().getToken(capture().log)).rejects.toMatchObject({
+      cause: { code: 'KEY_NOT_USABLE', message: expect.stringContaining('no version that is enabled, past its notBefore and not expired') },
+    });
+    w.sims.keyVault.keys.setAttributes(KEY, v1!.version, { enabled: true });
+    const runtime = new Runtime(parseConfig({ ...env, REFRESH_BEFORE_EXPIRY_SECONDS: '86400' }));
+    expect(await runtime.broker().refreshIfDue(capture().log)).toBe('refreshed');
+    // A request that needs a longer-lived token mints: it reads the stored token (answered normally), then signs,
+    // which the vault refuses; the last good token is served meanwhile.
+    w.sims.keyVault.faults.enqueue({ delayMs: 1 }, { status: 403 });
+    const served = await runtime.broker().getToken(capture().log, 10 * 3600);
+    expect(served.token).toBe(w.sims.keyVault.getSecret('altinn-token')!.value);
+    expect(w.sims.keyVault.requests.at(-1)).toMatchObject({ method: 'POST', path: expect.stringMatching(/\/sign$/), status: 403 });
+    expect(runtime.broker().status().lastRefresh).toMatchObject({
+      outcome: 'failed',
+      errorCode: 'STORE_REJECTED',
+      error: expect.stringContaining('"Key Vault Crypto User" role'),
+    });
+  });
+
+  test('health shows the key in use (no key material); a version expiring within 30 days turns it degraded', async () => {
+    const { w, env } = await vaultKeyWorld();
+    const health = async (runtime: Runtime) => {
+      setRuntime(runtime);
+      const res = await healthDetailsHandler(new HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/health/details' }), new InvocationContext());
+      return { status: res.status, body: JSON.parse(String(res.body)) as { status: string; profiles: Array<Record<string, unknown>> } };
+    };
+    const runtime = new Runtime(parseConfig(env));
+    await runtime.broker().getToken(capture().log);
+    const [v1] = w.sims.keyVault.keys.versions(KEY);
+    const ok = await health(runtime);
+    expect(ok.body.status).toBe('ok');
+    expect(ok.body.profiles[0]!.key).toEqual({
+      source: 'vault-key', name: KEY, version: v1!.version, kid: 'broker-TEST.vault1', createdAt: expect.any(String), ageDays: 0,
+    });
+    expect(JSON.stringify(ok.body)).not.toContain(v1!.publicJwk.n); // not even the public key
+
+    // A new version that expires in 10 days (a key whose expiry is set that way) is picked at the next timer run.
+    w.sims.keyVault.keys.createKey(KEY, { exp: Math.floor(Date.now() / 1000) + 10 * 86_400 + 60, tags: { 'maskinporten-kid': 'broker-TEST.vault2' } });
+    register(w, 'broker-TEST.vault2', 1);
+    expect(await runtime.broker().refreshIfDue(capture().log)).toBe('fresh'); // the token is fresh: no mint yet
+    await runtime.broker().getToken(capture().log, 10 * 3600); // the next mint uses the listed new version
+    const degraded = await health(runtime);
+    expect([degraded.status, degraded.body.status]).toEqual([200, 'degraded']);
+    expect(degraded.body.profiles[0]!.key).toMatchObject({
+      kid: 'broker-TEST.vault2',
+      expiresInDays: 10,
+      warning: expect.stringMatching(/^Key Vault key "mp-signing-key" version [0-9a-f]{32} expires on .* \(in 10 days\): add a new version with "keygen <name> --vault <url> --vault-key mp-signing-key --rotate"/),
+    });
+  });
+
+  test('npm run host serves a token signed by the vault key', async () => {
+    const { w, env } = await vaultKeyWorld();
+    host = await startHostProcess({ ...env, REFRESH_SCHEDULE: '0 0 0 1 1 *' });
+    const res = await fetch(`${host.url}/api/token`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { access_token: string };
+    expect(w.sims.keyVault.getSecret('altinn-token')!.value).toBe(body.access_token);
+    const accepted = w.sims.maskinporten.requests.filter((r) => r.ok);
+    expect(accepted.map((r) => decodeProtectedHeader(`${Buffer.from(JSON.stringify(r.header)).toString('base64url')}..`))).toEqual([{ alg: 'RS256', kid: 'broker-TEST.vault1' }]);
+    expect(keyOperations(w)).toEqual(['get', 'sign', 'versions']);
+    const out = host.output();
+    expect(out).toMatch(/Signing with Key Vault key "mp-signing-key"/);
+    expect(out).not.toContain(body.access_token);
+    for (const m of privateMembers(w.key.jwk)) expect(out).not.toContain(m);
+  }, 60_000);
+});
