@@ -1,5 +1,5 @@
-// Reads the facts the broker needs from a token it received (expiry, issue time, scope) and refuses tokens that
-// do not parse or have expired: only a valid token is ever stored or served.
+// Reads the facts the broker needs from a token (expiry, issue time, scope) without verifying it, and formats
+// times safely; verification against the issuer's keys is in token-verify.ts.
 import { BrokerError } from './errors.js';
 
 export interface TokenFacts {
@@ -30,10 +30,21 @@ export function inspectToken(token: string, nowMs: number, what: string): TokenF
     throw new BrokerError('TOKEN_INVALID', `The ${what} has no numeric exp claim; it was not stored or served.`);
   }
   const expiresAt = claims.exp * 1000;
+  if (!(Math.abs(expiresAt) <= MAX_DATE_MS)) {
+    throw new BrokerError('TOKEN_INVALID', `The ${what} has an exp claim outside any date; it was not stored or served.`);
+  }
   if (expiresAt <= nowMs) {
     throw new BrokerError('TOKEN_INVALID', `The ${what} has already expired; it was not stored or served.`);
   }
-  const issuedAt = typeof claims.iat === 'number' && Number.isFinite(claims.iat) ? claims.iat * 1000 : nowMs;
+  const issuedAt = typeof claims.iat === 'number' && Math.abs(claims.iat * 1000) <= MAX_DATE_MS ? claims.iat * 1000 : nowMs;
   const scope = typeof claims.scope === 'string' ? claims.scope : undefined;
   return { expiresAt, issuedAt, ...(scope !== undefined && { scope }) };
+}
+
+/** The largest time a Date can hold, in ms since epoch. */
+const MAX_DATE_MS = 8.64e15;
+
+/** An ISO time for a log line or status that never throws, whatever the number (a token's exp may be absurd). */
+export function isoTime(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : 'an invalid time';
 }
