@@ -353,12 +353,19 @@ function checkRefreshTiming(
   if (t.minMintIntervalSeconds >= max) {
     r.fail('MIN_MINT_INTERVAL_SECONDS', 'SETTING_CONFLICT', `(${t.minMintIntervalSeconds}) must be below MAX_TOKEN_LIFETIME_SECONDS (${max}) and below the shortest token lifetime you expect.`);
   }
+  if (t.minTokenTtlSeconds > t.refreshBeforeExpirySeconds) {
+    r.fail(
+      'MIN_TOKEN_TTL_SECONDS',
+      'SETTING_CONFLICT',
+      `(${t.minTokenTtlSeconds}) must not exceed REFRESH_BEFORE_EXPIRY_SECONDS (${t.refreshBeforeExpirySeconds}): the timer must refresh a token before requests find it too short.`,
+    );
+  }
   const gap = longestTimerGapSeconds(t.refreshSchedule);
-  if (gap !== undefined && t.refreshBeforeExpirySeconds < t.minTokenTtlSeconds + gap) {
+  if (gap !== undefined && t.refreshBeforeExpirySeconds < gap) {
     r.fail(
       'REFRESH_BEFORE_EXPIRY_SECONDS',
       'SETTING_CONFLICT',
-      `(${t.refreshBeforeExpirySeconds}) must be at least MIN_TOKEN_TTL_SECONDS (${t.minTokenTtlSeconds}) plus the longest gap between REFRESH_SCHEDULE runs (${gap} s), so that the timer refreshes a token before requests find it too short: raise it, lower MIN_TOKEN_TTL_SECONDS or run the timer more often.`,
+      `(${t.refreshBeforeExpirySeconds}) must be at least the longest gap between REFRESH_SCHEDULE runs (${gap} s), or the stored token can expire between two runs: raise it or run the timer more often.`,
     );
   }
 }

@@ -48,7 +48,7 @@ describe('a token planted in the token secret is ignored and a new one minted', 
     }, /signature does not verify/],
     ['the right signature but another client', async () => world.sims.altinn.signToken({ ...altinnClaims(), client_id: 'another-client' }), /client_id is not/],
     ['exp 10^13', async () => world.sims.altinn.signToken({ ...altinnClaims(), exp: 1e13 }), /exp is over 10\^9 s ahead/],
-    ['iat in the future', async () => world.sims.altinn.signToken({ ...altinnClaims(), iat: nowS() + 3600, exp: nowS() + 3600 + 1800 }), /iat is 3600 s in the future/],
+    ['iat in the future', async () => world.sims.altinn.signToken({ ...altinnClaims(), iat: nowS() + 3600, exp: nowS() + 3600 + 1800 }), /iat is (3600|3599) s in the future/],
     ['an unparsable value', async () => 'eyJhbGciOiJSUzI1NiJ9.not-json.x', /not a JWT/],
   ];
 

@@ -38,18 +38,26 @@ describe('refresh timing settings', () => {
     expect(problems({ [setting]: value })).toEqual([{ setting, code: 'SETTING_BAD_NUMBER', message: expect.stringMatching(message) }]);
   });
 
-  test('REFRESH_BEFORE_EXPIRY_SECONDS must cover MIN_TOKEN_TTL_SECONDS plus the timer period', () => {
-    expect(problems({ MIN_TOKEN_TTL_SECONDS: '600' })).toEqual([
-      { setting: 'REFRESH_BEFORE_EXPIRY_SECONDS', code: 'SETTING_CONFLICT', message: expect.stringMatching(/\(600\) must be at least MIN_TOKEN_TTL_SECONDS \(600\) plus the longest gap between REFRESH_SCHEDULE runs \(300 s\)/) },
+  test('MIN_TOKEN_TTL_SECONDS must not exceed REFRESH_BEFORE_EXPIRY_SECONDS', () => {
+    expect(problems({ MIN_TOKEN_TTL_SECONDS: '601' })).toEqual([
+      { setting: 'MIN_TOKEN_TTL_SECONDS', code: 'SETTING_CONFLICT', message: expect.stringMatching(/\(601\) must not exceed REFRESH_BEFORE_EXPIRY_SECONDS \(600\)/) },
     ]);
+    expect(problems({ MIN_TOKEN_TTL_SECONDS: '600' })).toEqual([]);
+  });
+
+  test('REFRESH_BEFORE_EXPIRY_SECONDS must cover the longest gap between timer runs', () => {
     expect(problems({ REFRESH_SCHEDULE: '0 0 * * * *' })).toEqual([
-      { setting: 'REFRESH_BEFORE_EXPIRY_SECONDS', code: 'SETTING_CONFLICT', message: expect.stringMatching(/REFRESH_SCHEDULE runs \(3600 s\)/) },
+      { setting: 'REFRESH_BEFORE_EXPIRY_SECONDS', code: 'SETTING_CONFLICT', message: expect.stringMatching(/\(600\) must be at least the longest gap between REFRESH_SCHEDULE runs \(3600 s\)/) },
     ]);
-    expect(problems({ REFRESH_SCHEDULE: '0 0 * * * *', REFRESH_BEFORE_EXPIRY_SECONDS: '3660' })).toEqual([]);
+    expect(problems({ REFRESH_SCHEDULE: '0 0 * * * *', REFRESH_BEFORE_EXPIRY_SECONDS: '3600' })).toEqual([]);
+    expect(problems({ REFRESH_SCHEDULE: '0 */10 * * * *' })).toEqual([]);
+    expect(problems({ REFRESH_SCHEDULE: '0 0 0 1 1 *', REFRESH_BEFORE_EXPIRY_SECONDS: '3600' })).toEqual([
+      expect.objectContaining({ setting: 'REFRESH_BEFORE_EXPIRY_SECONDS', message: expect.stringMatching(/31536000 s/) }),
+    ]);
   });
 
   test('no threshold may reach MAX_TOKEN_LIFETIME_SECONDS', () => {
-    expect(problems({ MAX_TOKEN_LIFETIME_SECONDS: '600', MIN_TOKEN_TTL_SECONDS: '600', REFRESH_BEFORE_EXPIRY_SECONDS: '900', MIN_MINT_INTERVAL_SECONDS: '600' })).toEqual([
+    expect(problems({ MAX_TOKEN_LIFETIME_SECONDS: '600', MIN_TOKEN_TTL_SECONDS: '600', REFRESH_BEFORE_EXPIRY_SECONDS: '600', MIN_MINT_INTERVAL_SECONDS: '600' })).toEqual([
       { setting: 'MIN_TOKEN_TTL_SECONDS', code: 'SETTING_CONFLICT', message: expect.stringMatching(/must be below MAX_TOKEN_LIFETIME_SECONDS \(600\)/) },
       { setting: 'REFRESH_BEFORE_EXPIRY_SECONDS', code: 'SETTING_CONFLICT', message: expect.stringMatching(/must be below MAX_TOKEN_LIFETIME_SECONDS \(600\)/) },
       { setting: 'MIN_MINT_INTERVAL_SECONDS', code: 'SETTING_CONFLICT', message: expect.stringMatching(/must be below MAX_TOKEN_LIFETIME_SECONDS \(600\)/) },
