@@ -6,6 +6,7 @@ import { SignJWT, UnsecuredJWT, createRemoteJWKSet, generateKeyPair, jwtVerify }
 import { parseConfig } from '../../shared/config.js';
 import { tokenResponseBody } from '../../shared/token-response.js';
 import { Runtime } from '../../shared/runtime.js';
+import type { FetchLike } from '../../shared/upstream.js';
 import { capture } from '../helpers/capture.js';
 import { startWorld, type World } from '../helpers/world.js';
 
@@ -99,6 +100,26 @@ describe('a token planted in the token secret is ignored and a new one minted', 
       expect(token.token).not.toBe(planted);
       expect(lines.join('\n')).toMatch(/Ignoring the token in secret "altinn-token" \(version [0-9a-f]+\): (it is not a JWT \(an opaque token is never adopted|client_id is not)/);
     }
+  });
+
+  test('an opaque Maskinporten token is served as the token endpoint returned it, stored, but never adopted', async () => {
+    const { log, lines } = capture();
+    let n = 0;
+    // Maskinporten answering with an opaque access_token (a real answer, its token replaced on the way back)
+    const opaqueFetch: FetchLike = async (url, init) => {
+      const res = await fetch(url, init);
+      if (!url.endsWith('/token') || res.status !== 200) return res;
+      const body = (await res.json()) as Record<string, unknown>;
+      return Response.json({ ...body, access_token: `opaque-${++n}` });
+    };
+    const opaque = () => new Runtime(parseConfig({ ...world.env, ALTINN_EXCHANGE: 'false' }), { now: world.clock.now, fetch: opaqueFetch, retry: fastRetry });
+    const first = await opaque().broker().getToken(log);
+    expect(first).toMatchObject({ token: 'opaque-1', source: 'minted' });
+    expect(first.expiresAt - world.clock.now()).toBeGreaterThan(110_000); // expires_in: 120
+    expect(world.sims.keyVault.getSecret('altinn-token')!.value).toBe('opaque-1');
+    const second = await opaque().broker().getToken(log);
+    expect(second).toMatchObject({ token: 'opaque-2', source: 'minted' });
+    expect(lines.join('\n')).toMatch(/an opaque token is never adopted from the vault/);
   });
 
   test('a genuine token for this profile is still adopted', async () => {
