@@ -131,6 +131,26 @@ describe('a token planted in the token secret is ignored and a new one minted', 
   });
 });
 
+describe('the issuers\' keys', () => {
+  test('100 concurrent cold requests and a second instance: each issuer\'s metadata and key set are fetched once', async () => {
+    const seen: string[] = [];
+    const counting: FetchLike = (url, init) => {
+      seen.push(new URL(url).pathname);
+      return fetch(url, init);
+    };
+    const rt = () => new Runtime(parseConfig(world.env), { now: world.clock.now, fetch: counting, retry: fastRetry });
+    const { log } = capture();
+    const first = rt();
+    await Promise.all(Array.from({ length: 100 }, () => first.broker().getToken(log)));
+    expect(await rt().broker().getToken(log)).toMatchObject({ source: 'vault' }); // verified with the cached keys
+    const count = (path: string) => seen.filter((p) => p === path).length;
+    expect(count('/.well-known/oauth-authorization-server')).toBe(1);
+    expect(count('/jwk')).toBe(1);
+    expect(count('/authentication/api/v1/openid/.well-known/openid-configuration')).toBe(1);
+    expect(count('/authentication/api/v1/openid/.well-known/openid-configuration/jwks')).toBe(1);
+  });
+});
+
 describe('the mint interval', () => {
   test('thresholds above the token lifetime: 20 requests and timer runs all succeed and mint once', async () => {
     const { log, lines } = capture();
