@@ -370,19 +370,19 @@ function checkRefreshTiming(
   }
 }
 
-/** The longest gap between two runs of a valid 6-field schedule over its next runs (at most 100, or 8 days). */
+/** The longest gap between two runs of a valid 6-field schedule over its next runs (at most 50, or 8 days). */
 export function longestTimerGapSeconds(schedule: string): number | undefined {
   let cron: Cron;
   try {
     if (schedule.split(/\s+/).length !== 6) return undefined;
-    cron = new Cron(schedule, { paused: true, timezone: 'Etc/UTC' });
+    cron = new Cron(schedule, { paused: true, utcOffset: 0 }); // UTC, without the cost of Intl time zones
   } catch {
     return undefined;
   }
   const start = Date.UTC(2026, 0, 1);
   let prev = cron.nextRun(new Date(start));
   let longest = 0;
-  for (let i = 0; prev && i < 100 && (i === 0 || prev.getTime() - start <= 8 * 86_400_000); i++) {
+  for (let i = 0; prev && i < 50 && (i === 0 || prev.getTime() - start <= 8 * 86_400_000); i++) {
     const next = cron.nextRun(prev);
     if (!next) break;
     longest = Math.max(longest, (next.getTime() - prev.getTime()) / 1000);
