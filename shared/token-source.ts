@@ -37,15 +37,15 @@ export interface MintedToken extends TokenFacts {
 
 export async function mintToken(profile: Profile, key: SigningKey, ctx: MintContext, log: Logger): Promise<MintedToken> {
   const { endpoints, fetch, timeoutMs, retry } = ctx;
-  const onRetry = (service: string) => (err: Error, attempt: number) =>
-    log.warn(`[${profile.name}] ${service} attempt ${attempt} failed (${err.message}); retrying.`);
 
   let mp = await maskinportenToken(profile, key, ctx, log);
   if (!profile.altinnExchange) {
     return { token: mp.token, kind: 'maskinporten', ...mp.facts };
   }
   const exchange = (mpToken: string) =>
-    withRetry(() => exchangeForAltinnToken(fetch, endpoints.altinnUrl, mpToken, timeoutMs), retry, onRetry('Altinn'));
+    withRetry(() => exchangeForAltinnToken(fetch, endpoints.altinnUrl, mpToken, timeoutMs), retry, (err, attempt) =>
+      log.warn(`[${profile.name}] Altinn attempt ${attempt} failed (${err.message}); retrying.`),
+    );
   let altinn: string;
   try {
     altinn = await exchange(mp.token);
