@@ -22,12 +22,17 @@ export async function exchangeForAltinnToken(
     'Altinn',
     'ALTINN_UNAVAILABLE',
   );
-  if (res.status === 401 || res.status === 403) {
+  if (res.status === 401) {
+    // Altinn answers 401 to any failure to validate the Maskinporten token, including its own failure to fetch
+    // Maskinporten's keys; it does not check scopes here.
     throw new UpstreamRejectedError(
       'ALTINN_REJECTED',
-      `Altinn refused the Maskinporten token (${res.status}): check that MASKINPORTEN_ENV / ALTINN_URL point at the same environment and that the client has the scopes Altinn requires.`,
-      { status: res.status },
+      'Altinn could not validate the Maskinporten token (401): the token is from another environment (check that MASKINPORTEN_ENV / MASKINPORTEN_ISSUER and ALTINN_URL name the same one), it had expired on arrival (check this machine\'s clock), or Altinn could not fetch Maskinporten\'s keys (try again later).',
+      { status: 401 },
     );
+  }
+  if (res.status === 403) {
+    throw new UpstreamRejectedError('ALTINN_REJECTED', 'Altinn refused the Maskinporten token (403): check that the client has the scopes Altinn requires.', { status: 403 });
   }
   if (res.status !== 200) {
     throw new UpstreamRejectedError('ALTINN_REJECTED', `Altinn answered ${res.status} to the token exchange: check ALTINN_URL.`, { status: res.status });

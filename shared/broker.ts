@@ -1,6 +1,8 @@
 // The refresh policy of one token profile: serve from memory while enough life is left, otherwise refresh once for
 // all concurrent callers (single-flight): re-read the stored token (another instance may have refreshed it), else
-// mint, validate, and store a new version. A failure never replaces a good token; it is served until it expires.
+// mint, verify, and store a new version. A stored token is adopted only when it verifies against its issuer's keys.
+// A profile mints at most once per MIN_MINT_INTERVAL_SECONDS while it has a valid token. A failure never replaces a
+// good token; it is served until it expires. A delayed vault write never replaces a newer stored token.
 import { createHash } from 'node:crypto';
 import type { Profile } from './config.js';
 import { BrokerError, type BrokerErrorCode } from './errors.js';
@@ -11,8 +13,9 @@ import { keyHealth, type KeyHealth } from './keys/key-health.js';
 import type { Logger } from './logging.js';
 import { decodeProfileKey, readKeySecret } from './profile-key.js';
 import type { SecretStore } from './store.js';
-import { inspectToken } from './token-claims.js';
-import { mintToken, type MintContext } from './token-source.js';
+import { isoTime } from './token-claims.js';
+import { isJwtShaped, mintToken, type MintContext } from './token-source.js';
+import { TokenRejectedError, verifyToken } from './token-verify.js';
 
 export interface CachedToken {
   readonly token: string;
@@ -44,6 +47,10 @@ export interface ProfileStatus {
 export interface BrokerPolicy {
   readonly refreshBeforeExpirySeconds: number;
   readonly minTokenTtlSeconds: number;
+  /** MIN_MINT_INTERVAL_SECONDS: no second mint within this while a valid token is left. */
+  readonly minMintIntervalSeconds: number;
+  /** MAX_TOKEN_LIFETIME_SECONDS: a token claiming to live longer is refused. */
+  readonly maxTokenLifetimeSeconds: number;
 }
 
 export interface ProfileBrokerDeps extends MintContext {
@@ -76,6 +83,12 @@ export class ProfileBroker {
   private keyProblem?: ProfileStatus['keyCheck'];
   /** ms since epoch; see getToken. */
   private retryNotBefore = 0;
+  /** ms since epoch of the last successful mint. */
+  private lastMintAt?: number;
+  /** Stored versions already refused (each is logged once). */
+  private readonly refusedVersions = new Set<string>();
+  /** Thresholds a fresh token could not meet, each logged once. */
+  private readonly shortNoted = new Set<string>();
   /** Identifies everything that changes the token (../shared/protocol.md §6); stored as a tag. */
   readonly cacheKey: string;
 
@@ -92,12 +105,13 @@ export class ProfileBroker {
   async getToken(log: Logger, minTtlSeconds = this.deps.policy.minTokenTtlSeconds): Promise<CachedToken> {
     const cur = this.current;
     const now = this.deps.now();
-    if (cur && cur.expiresAt - now >= minTtlSeconds * 1000) return cur;
+    if (cur && this.lastsFor(cur, minTtlSeconds, 'MIN_TOKEN_TTL_SECONDS', log)) return cur;
     // After a failed refresh, the last good token is served for a short while before the next attempt, so that a
     // stream of requests does not turn into a stream of calls to a service that is down.
     if (cur && cur.expiresAt > now && now < this.retryNotBefore) return cur;
+    if (cur && this.holdBack(cur, 'MIN_TOKEN_TTL_SECONDS', log)) return cur;
     try {
-      return await this.refresh(minTtlSeconds, log);
+      return await this.refresh(minTtlSeconds, 'MIN_TOKEN_TTL_SECONDS', log);
     } catch (err) {
       return this.lastGood(err, log);
     }
@@ -106,15 +120,15 @@ export class ProfileBroker {
   /** For the timer: refresh when less than refreshBeforeExpirySeconds is left; retry a pending vault write. */
   async refreshIfDue(log: Logger): Promise<RefreshOutcome> {
     this.vaultSource?.recheck(); // a new key version is looked for once per timer run
-    await this.flushUnstored(log);
+    await this.flushUnstored(log, true);
     const need = this.deps.policy.refreshBeforeExpirySeconds;
     const cur = this.current;
-    if (cur && cur.expiresAt - this.deps.now() >= need * 1000) {
+    if (cur && (this.lastsFor(cur, need, 'REFRESH_BEFORE_EXPIRY_SECONDS', log) || this.holdBack(cur, 'REFRESH_BEFORE_EXPIRY_SECONDS', log))) {
       this.record('fresh');
       return 'fresh';
     }
     try {
-      const token = await this.refresh(need, log);
+      const token = await this.refresh(need, 'REFRESH_BEFORE_EXPIRY_SECONDS', log);
       return token.source === 'minted' ? 'refreshed' : 'adopted';
     } catch (err) {
       try {
@@ -154,7 +168,7 @@ export class ProfileBroker {
       profile: this.deps.profile.name,
       tokenSecret: this.deps.profile.tokenSecret,
       ...(this.last && { lastRefresh: this.last }),
-      ...(cur && { tokenExpiresAt: new Date(cur.expiresAt).toISOString(), tokenSource: cur.source }),
+      ...(cur && { tokenExpiresAt: isoTime(cur.expiresAt), tokenSource: cur.source }),
       storePending: this.unstored !== undefined,
       ...(this.key && { keyVersion: this.key.version }),
       ...(this.keyProblem && { keyCheck: this.keyProblem }),
@@ -170,28 +184,66 @@ export class ProfileBroker {
     return inUse ? { keyVersion: inUse.version, key: keyHealth(inUse, now()) } : {};
   }
 
-  private async refresh(needSeconds: number, log: Logger): Promise<CachedToken> {
+  private async refresh(needSeconds: number, setting: string, log: Logger): Promise<CachedToken> {
     if (this.inflight) {
       const shared = await this.inflight;
-      if (shared.expiresAt - this.deps.now() >= needSeconds * 1000) return shared;
+      if (this.lastsFor(shared, needSeconds, setting, log) || this.holdBack(shared, setting, log)) return shared;
     }
-    this.inflight ??= this.doRefresh(needSeconds, log).finally(() => {
+    this.inflight ??= this.doRefresh(needSeconds, setting, log).finally(() => {
       this.inflight = undefined;
     });
     return this.inflight;
   }
 
-  private async doRefresh(needSeconds: number, log: Logger): Promise<CachedToken> {
-    const { profile, now } = this.deps;
+  /** Whether a token has enough life left: `needSeconds`, or half its lifetime when a fresh token cannot meet
+   *  that (the issuer decides the lifetime; minting again would not help). */
+  private lastsFor(token: CachedToken, needSeconds: number, setting: string, log: Logger): boolean {
+    const lifetime = token.expiresAt - token.issuedAt;
+    let needMs = needSeconds * 1000;
+    if (needMs > lifetime / 2) {
+      needMs = lifetime / 2;
+      this.noteOnce(`half:${setting}`, log, `[${this.deps.profile.name}] Tokens live ${Math.round(lifetime / 1000)} s, less than twice ${setting} (${needSeconds}): a token is served until half its lifetime is left, then refreshed.`);
+    }
+    return token.expiresAt - this.deps.now() >= needMs;
+  }
+
+  /** A valid token is served rather than a second mint within MIN_MINT_INTERVAL_SECONDS. */
+  private holdBack(token: CachedToken, setting: string, log: Logger): boolean {
+    const now = this.deps.now();
+    const interval = this.deps.policy.minMintIntervalSeconds;
+    if (token.expiresAt <= now || this.lastMintAt === undefined || now - this.lastMintAt >= interval * 1000) return false;
+    this.noteOnce(`interval:${setting}`, log, `[${this.deps.profile.name}] The token minted ${Math.round((now - this.lastMintAt) / 1000)} s ago does not meet ${setting} (${this.settingValue(setting)}); it is served, and no new token is minted within MIN_MINT_INTERVAL_SECONDS (${interval}).`);
+    return true;
+  }
+
+  private settingValue(setting: string): number {
+    const p = this.deps.policy;
+    return setting === 'REFRESH_BEFORE_EXPIRY_SECONDS' ? p.refreshBeforeExpirySeconds : p.minTokenTtlSeconds;
+  }
+
+  private noteOnce(key: string, log: Logger, message: string): void {
+    if (this.shortNoted.has(key)) return;
+    this.shortNoted.add(key);
+    log.warn(message);
+  }
+
+  private async doRefresh(needSeconds: number, setting: string, log: Logger): Promise<CachedToken> {
+    const { profile } = this.deps;
     try {
       const stored = await this.readStored(log);
-      if (stored && stored.expiresAt - now() >= needSeconds * 1000) {
+      if (stored && this.lastsFor(stored, needSeconds, setting, log)) {
         this.record('adopted');
-        log.info(`[${profile.name}] Using the token in secret "${profile.tokenSecret}" (valid until ${new Date(stored.expiresAt).toISOString()}).`);
+        log.info(`[${profile.name}] Using the token in secret "${profile.tokenSecret}" (valid until ${isoTime(stored.expiresAt)}).`);
         return stored;
       }
+      const cur = this.current;
+      if (cur && this.holdBack(cur, setting, log)) {
+        this.record('fresh');
+        return cur;
+      }
       const key = await this.loadKey(log);
-      const minted = await mintToken(profile, key, this.deps, log);
+      const minted = await mintToken(profile, key, { ...this.deps, maxTokenLifetimeSeconds: this.deps.policy.maxTokenLifetimeSeconds }, log);
+      this.lastMintAt = this.deps.now();
       const token: CachedToken = {
         token: minted.token,
         kind: minted.kind,
@@ -211,9 +263,10 @@ export class ProfileBroker {
     }
   }
 
-  /** Reads the stored token; a token for other settings, unparsable or expired is ignored. Store errors are logged. */
+  /** Reads the stored token; one for other settings is ignored, and so is one that fails verification (logged once
+   *  per version, with the reason). Never throws: store errors are logged. */
   private async readStored(log: Logger): Promise<CachedToken | undefined> {
-    const { profile, store, now } = this.deps;
+    const { profile, store } = this.deps;
     let secret;
     try {
       secret = await store.read(profile.tokenSecret);
@@ -222,13 +275,25 @@ export class ProfileBroker {
       return undefined;
     }
     if (!secret || secret.tags?.['cache-key'] !== this.cacheKey) return undefined;
+    if (this.current?.token === secret.value) return this.current;
+    const kind = profile.altinnExchange ? 'altinn' : 'maskinporten';
+    const ignore = (reason: string): undefined => {
+      if (!this.refusedVersions.has(secret.version)) {
+        this.refusedVersions.add(secret.version);
+        log.warn(`[${profile.name}] Ignoring the token in secret "${profile.tokenSecret}" (version ${secret.version}): ${reason}.`);
+      }
+      return undefined;
+    };
+    if (kind === 'maskinporten' && !isJwtShaped(secret.value)) return ignore('it is not a JWT (an opaque token is never adopted from the vault)');
     try {
-      const facts = inspectToken(secret.value, now(), 'stored token');
-      const kind = secret.tags['kind'] === 'maskinporten' ? 'maskinporten' : 'altinn';
+      const facts = await verifyToken(secret.value, kind, profile, { ...this.deps, maxTokenLifetimeSeconds: this.deps.policy.maxTokenLifetimeSeconds }, 'stored token');
       const token: CachedToken = { token: secret.value, kind, ...facts, scope: facts.scope ?? profile.scopes.join(' '), source: 'vault' };
       if (!this.current || this.current.expiresAt < token.expiresAt) this.current = token;
       return token;
-    } catch {
+    } catch (err) {
+      if (err instanceof TokenRejectedError) return ignore(err.reason);
+      // the issuer's keys could not be fetched: not the token's fault, so not remembered as refused
+      log.warn(`[${profile.name}] Could not verify the token in secret "${profile.tokenSecret}" (${err instanceof Error ? err.message : 'unknown error'}); not adopting it.`);
       return undefined;
     }
   }
@@ -252,13 +317,24 @@ export class ProfileBroker {
     return key;
   }
 
-  private async flushUnstored(log: Logger): Promise<void> {
+  /** Writes the minted token not stored yet. A delayed write (`delayed`) first re-reads the vault: a valid token
+   *  there that lives at least as long wins, and the pending one is dropped, so writes never go backwards. */
+  private async flushUnstored(log: Logger, delayed = false): Promise<void> {
     const token = this.unstored;
     if (!token) return;
     const { profile, store, now } = this.deps;
     if (token.expiresAt <= now()) {
       this.unstored = undefined;
       return;
+    }
+    if (delayed) {
+      const stored = await this.readStored(log);
+      if (this.unstored !== token) return;
+      if (stored && stored.token !== token.token && stored.expiresAt >= token.expiresAt) {
+        this.unstored = undefined;
+        log.info(`[${profile.name}] Secret "${profile.tokenSecret}" already holds a newer token; the pending write of an older one is dropped.`);
+        return;
+      }
     }
     try {
       const { version } = await store.writeToken(profile.tokenSecret, {
@@ -280,7 +356,7 @@ export class ProfileBroker {
     const cur = this.current;
     if (cur && cur.expiresAt > now()) {
       this.retryNotBefore = now() + FAILED_REFRESH_PAUSE_MS;
-      log.warn(`[${profile.name}] Refresh failed (${code}): ${(err as Error).message} Serving the last good token (valid until ${new Date(cur.expiresAt).toISOString()}).`);
+      log.warn(`[${profile.name}] Refresh failed (${code}): ${(err as Error).message} Serving the last good token (valid until ${isoTime(cur.expiresAt)}).`);
       return cur;
     }
     log.error(`[${profile.name}] Refresh failed (${code}): ${err instanceof Error ? err.message : 'unknown error'}`);

@@ -78,6 +78,10 @@ export interface Config {
   readonly refreshBeforeExpirySeconds: number;
   /** GET /api/token refreshes first when the token has less than this many seconds left. */
   readonly minTokenTtlSeconds: number;
+  /** A profile mints at most once per this many seconds while it has a valid token to serve. */
+  readonly minMintIntervalSeconds: number;
+  /** A token whose exp is further ahead than this is refused (stored or minted). */
+  readonly maxTokenLifetimeSeconds: number;
   /** Timeout of every outbound HTTP call. */
   readonly httpTimeoutMs: number;
   /** Attempts per upstream call on transient failures (1 = no retry). */
@@ -383,6 +387,9 @@ export function parseConfig(env: Env): Config {
 
   const refreshBeforeExpirySeconds = r.integer('REFRESH_BEFORE_EXPIRY_SECONDS', 600, 0, 86_400);
   const minTokenTtlSeconds = r.integer('MIN_TOKEN_TTL_SECONDS', 60, 0, 3_600);
+  const minMintIntervalSeconds = r.integer('MIN_MINT_INTERVAL_SECONDS', 30, 1, 600);
+  const maxTokenLifetimeSeconds = r.integer('MAX_TOKEN_LIFETIME_SECONDS', 7_200, 60, 86_400);
+  checkRefreshTiming(r, { refreshSchedule, refreshBeforeExpirySeconds, minTokenTtlSeconds, minMintIntervalSeconds, maxTokenLifetimeSeconds });
   const httpTimeoutMs = r.integer('HTTP_TIMEOUT_MS', 10_000, 100, 120_000);
   const retryMaxAttempts = r.integer('RETRY_MAX_ATTEMPTS', 4, 1, 10);
 
@@ -410,6 +417,8 @@ export function parseConfig(env: Env): Config {
     refreshSchedule,
     refreshBeforeExpirySeconds,
     minTokenTtlSeconds,
+    minMintIntervalSeconds,
+    maxTokenLifetimeSeconds,
     httpTimeoutMs,
     retryMaxAttempts,
     profiles: Object.freeze([base, ...named].map((p) => withVault(p, withoutTrailingSlash(vault.href), vault.protocol === 'http:'))),
@@ -489,6 +498,61 @@ function validateSchedule(r: Reader, schedule: string): void {
   } catch {
     r.fail('REFRESH_SCHEDULE', 'SETTING_BAD_SCHEDULE', 'is not a valid NCRONTAB expression: e.g. "0 */5 * * * *" runs every 5 minutes.');
   }
+}
+
+/** MIN_TOKEN_TTL_SECONDS, REFRESH_BEFORE_EXPIRY_SECONDS, the timer period, MIN_MINT_INTERVAL_SECONDS and
+ *  MAX_TOKEN_LIFETIME_SECONDS against each other: the timer must refresh a token before requests find it too short,
+ *  and no threshold may exceed the longest lifetime a token is allowed. */
+function checkRefreshTiming(
+  r: Reader,
+  t: { refreshSchedule: string; refreshBeforeExpirySeconds: number; minTokenTtlSeconds: number; minMintIntervalSeconds: number; maxTokenLifetimeSeconds: number },
+): void {
+  const max = t.maxTokenLifetimeSeconds;
+  if (t.minTokenTtlSeconds >= max) {
+    r.fail('MIN_TOKEN_TTL_SECONDS', 'SETTING_CONFLICT', `(${t.minTokenTtlSeconds}) must be below MAX_TOKEN_LIFETIME_SECONDS (${max}): no token could ever meet it.`);
+  }
+  if (t.refreshBeforeExpirySeconds >= max) {
+    r.fail('REFRESH_BEFORE_EXPIRY_SECONDS', 'SETTING_CONFLICT', `(${t.refreshBeforeExpirySeconds}) must be below MAX_TOKEN_LIFETIME_SECONDS (${max}): every token would always be due.`);
+  }
+  if (t.minMintIntervalSeconds >= max) {
+    r.fail('MIN_MINT_INTERVAL_SECONDS', 'SETTING_CONFLICT', `(${t.minMintIntervalSeconds}) must be below MAX_TOKEN_LIFETIME_SECONDS (${max}) and below the shortest token lifetime you expect.`);
+  }
+  if (t.minTokenTtlSeconds > t.refreshBeforeExpirySeconds) {
+    r.fail(
+      'MIN_TOKEN_TTL_SECONDS',
+      'SETTING_CONFLICT',
+      `(${t.minTokenTtlSeconds}) must not exceed REFRESH_BEFORE_EXPIRY_SECONDS (${t.refreshBeforeExpirySeconds}): the timer must refresh a token before requests find it too short.`,
+    );
+  }
+  const gap = longestTimerGapSeconds(t.refreshSchedule);
+  if (gap !== undefined && t.refreshBeforeExpirySeconds < gap) {
+    r.fail(
+      'REFRESH_BEFORE_EXPIRY_SECONDS',
+      'SETTING_CONFLICT',
+      `(${t.refreshBeforeExpirySeconds}) must be at least the longest gap between REFRESH_SCHEDULE runs (${gap} s), or the stored token can expire between two runs: raise it or run the timer more often.`,
+    );
+  }
+}
+
+/** The longest gap between two runs of a valid 6-field schedule over its next runs (at most 50, or 8 days). */
+export function longestTimerGapSeconds(schedule: string): number | undefined {
+  let cron: Cron;
+  try {
+    if (schedule.split(/\s+/).length !== 6) return undefined;
+    cron = new Cron(schedule, { paused: true, utcOffset: 0 }); // UTC, without the cost of Intl time zones
+  } catch {
+    return undefined;
+  }
+  const start = Date.UTC(2026, 0, 1);
+  let prev = cron.nextRun(new Date(start));
+  let longest = 0;
+  for (let i = 0; prev && i < 50 && (i === 0 || prev.getTime() - start <= 8 * 86_400_000); i++) {
+    const next = cron.nextRun(prev);
+    if (!next) break;
+    longest = Math.max(longest, (next.getTime() - prev.getTime()) / 1000);
+    prev = next;
+  }
+  return longest > 0 ? Math.round(longest) : undefined;
 }
 
 function withTrailingSlash(s: string): string {

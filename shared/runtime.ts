@@ -77,6 +77,7 @@ export function mintContext(config: Config, overrides: RuntimeOverrides = {}): M
     now: overrides.now ?? Date.now,
     timeoutMs: config.httpTimeoutMs,
     retry: { ...DEFAULT_RETRY, attempts: config.retryMaxAttempts, ...overrides.retry },
+    maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
   };
 }
 

@@ -11,7 +11,8 @@ let host: HostProcess;
 
 beforeAll(async () => {
   world = await startWorld();
-  host = await startHostProcess({ ...world.env, REFRESH_SCHEDULE: '0 0 0 1 1 *' });
+  // an hourly timer (which must then refresh an hour ahead): it stays out of the way; the test runs it on demand
+  host = await startHostProcess({ ...world.env, REFRESH_SCHEDULE: '0 0 * * * *', REFRESH_BEFORE_EXPIRY_SECONDS: '3600' });
 }, 60_000);
 
 afterAll(async () => {

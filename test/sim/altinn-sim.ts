@@ -34,6 +34,9 @@ export interface AltinnSim {
   readonly refreshes: number;
   readonly requests: Array<{ status: number; path: string }>;
   publicJwks(): JSONWebKeySet;
+  /** Signs exactly these claims with the simulator's own key and kid (tests that need a genuine token with
+   *  chosen claims, e.g. a far-off exp); nothing is added. */
+  signToken(claims: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -179,6 +182,7 @@ export async function startAltinnSim(opts: AltinnSimOptions): Promise<AltinnSim>
     },
     requests,
     publicJwks: () => structuredClone(jwks),
+    signToken: (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(privateKey),
     close: async () => {
       faults.dispose();
       await server.close();

@@ -54,6 +54,9 @@ export interface MaskinportenSim {
   readonly requests: TokenRequestLog[];
   readonly tokensIssued: number;
   publicJwks(): JSONWebKeySet;
+  /** Signs exactly these claims with the simulator's own key and kid (tests that need a genuine token with
+   *  chosen claims, e.g. a far-off exp); nothing is added. */
+  signToken(claims: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -186,6 +189,7 @@ export async function startMaskinportenSim(opts: MaskinportenSimOptions = {}): P
       return tokensIssued;
     },
     publicJwks: () => structuredClone(jwks),
+    signToken: (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(privateKey),
     close: async () => {
       faults.dispose();
       await server.close();
