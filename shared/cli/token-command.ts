@@ -10,8 +10,8 @@ import { createStore, mintContext } from '../runtime.js';
 import { mintToken, type MintedToken } from '../token-source.js';
 import { CommandError, EXIT, parseFlags, UsageError, type Io } from './args.js';
 
-export const TOKEN_USAGE = `Usage: maskinporten-broker token [--profile <name>] [--show-token] [--env-file <path>]
-       npm run token -- [--profile <name>] [--show-token] [--env-file <path>]
+export const TOKEN_USAGE = `Usage: maskinporten-broker token [--profile <name>] [--show-token] [--settings <file>]
+       npm run token -- [--profile <name>] [--show-token] [--settings <file>]
 
 Mints one token exactly as the app does (key from Key Vault, Maskinporten grant, Altinn exchange unless the
 profile turns it off) and prints its decoded header and claims and its expiry. Nothing is written to Key Vault.
@@ -20,7 +20,7 @@ Settings: the environment first, then local.settings.json (Values) in the curren
 Options:
   --profile <name>  the token profile to use (default: default)
   --show-token      also print the token itself (it is a credential: do not paste it anywhere shared)
-  --env-file <path> also read settings from this file (NAME=value or export NAME=value lines), after the
+  --settings <file> also read settings from this file (NAME=value or export NAME=value lines), after the
                     environment and before local.settings.json; "npm run sims" writes one (.sims.env)
   -h, --help        show this help
 
@@ -34,7 +34,7 @@ export async function tokenCommand(args: readonly string[], io: Io): Promise<num
     options: {
       profile: { type: 'string', short: 'p' },
       'show-token': { type: 'boolean', default: false },
-      'env-file': { type: 'string' },
+      settings: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -42,7 +42,7 @@ export async function tokenCommand(args: readonly string[], io: Io): Promise<num
     io.out(TOKEN_USAGE);
     return EXIT.OK;
   }
-  const envFile = values['env-file'];
+  const envFile = values['settings'];
   if (envFile !== undefined) readEnvFile(envFile);
   const settingsFile = readLocalSettings();
   let config: Config;

@@ -1,5 +1,5 @@
 // `npm run host`: runs this Functions app locally without Core Tools. Settings come from the environment, then
-// the env file named by `--env-file <path>` (only when given), then local.settings.json `Values`, each for what
+// the env file named by `--settings <file>` (only when given), then local.settings.json `Values`, each for what
 // the earlier ones do not set. Stops on SIGINT, SIGTERM, SIGHUP, or when the process that started it is gone.
 import { parseArgs } from 'node:util';
 import { startHost, type LogSink } from './host.js';
@@ -8,10 +8,10 @@ import { stopOnExitRequest } from './lifecycle.js';
 import { hostAddress, loadEnvFile, loadLocalSettings } from './settings.js';
 import { redactingLogger } from '../logging.js';
 
-const USAGE = `Usage: npm run host [-- --env-file <path>]
+const USAGE = `Usage: npm run host [-- --settings <file>]
 
 Runs the app's HTTP functions under /api and its timer locally (PORT, default 7071; HOST, default 127.0.0.1 and ::1).
-  --env-file <path>  also read settings from this file (e.g. .sims.env, written by "npm run sims"); the environment wins
+  --settings <file>  also read settings from this file (e.g. .sims.env, written by "npm run sims"); the environment wins
   -h, --help         show this help
 `;
 
@@ -23,10 +23,10 @@ const log: LogSink = (level, fn, message) => {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { 'env-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { settings: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return void process.stdout.write(USAGE);
-  const envFile = values['env-file'];
+  const envFile = values['settings'];
   if (envFile !== undefined) loadEnvFile(envFile);
   const settingsFile = loadLocalSettings();
   const address = hostAddress();

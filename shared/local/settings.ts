@@ -17,20 +17,21 @@ export function loadLocalSettings(file = resolve(process.cwd(), 'local.settings.
 /**
  * Reads an env file as `npm run sims` writes it (`export NAME='value'` lines; `NAME=value`, blank lines and `#`
  * comments are fine too) into process.env, where the environment does not already set a name (the environment
- * wins, as over local.settings.json). Only ever read when the user asks for it (`--env-file <path>`).
+ * wins, as over local.settings.json). Only ever read when the user asks for it (`--settings <file>`; not
+ * `--env-file`, which Node 20 takes for itself wherever it appears on the command line).
  * Returns the names it set. Errors name the file, the line and what to do.
  */
 export function loadEnvFile(path: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const file = resolve(process.cwd(), path);
   if (!existsSync(file)) {
-    throw new Error(`--env-file: ${file} does not exist. "npm run sims" writes .sims.env in the project directory while the simulators run.`);
+    throw new Error(`--settings: ${file} does not exist. "npm run sims" writes .sims.env in the project directory while the simulators run.`);
   }
   const set: string[] = [];
   readFileSync(file, 'utf8').split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) throw new Error(`--env-file: ${file} line ${i + 1} is not NAME=value (or export NAME=value).`);
+    if (!m) throw new Error(`--settings: ${file} line ${i + 1} is not NAME=value (or export NAME=value).`);
     const name = m[1]!;
     let value = m[2]!;
     if (/^'[^']*'$/.test(value) || /^"[^"\\]*"$/.test(value)) value = value.slice(1, -1);

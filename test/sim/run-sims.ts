@@ -1,7 +1,7 @@
 // `npm run sims`: starts the three simulators alone, registers a client with a fresh RSA key (private key seeded
 // into the vault simulator), prints the settings as `export NAME='value'` lines and writes the same lines to an env
-// file (default .sims.env in the project directory, git-ignored; `--env-file <path>` to choose). `npm run token`
-// and `npm run host` read that file only when asked: `-- --env-file .sims.env`. The file is removed when the
+// file (default .sims.env in the project directory, git-ignored; `--settings <file>` to choose). `npm run token`
+// and `npm run host` read that file only when asked: `-- --settings .sims.env`. The file is removed when the
 // simulators stop (SIGINT, SIGTERM, SIGHUP or npm going away), since its URLs die with them.
 import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -17,8 +17,8 @@ const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 const SCOPES = ['altinn:serviceowner', 'altinn:serviceowner/instances.read', 'altinn:authentication/systemuser.request.write'];
 const KEY_SECRET = 'maskinporten-key';
 
-const { values } = parseArgs({ args: process.argv.slice(2), options: { 'env-file': { type: 'string' } } });
-const envFile = resolve(PROJECT, values['env-file'] ?? '.sims.env');
+const { values } = parseArgs({ args: process.argv.slice(2), options: { settings: { type: 'string' } } });
+const envFile = resolve(PROJECT, values['settings'] ?? '.sims.env');
 
 const sims = await startAllSims();
 let written = false;
@@ -72,8 +72,8 @@ console.log(
     ...exports,
     '',
     'In another terminal, in this directory:',
-    `  npm run token -- --env-file ${shown}     mint one token against the simulators`,
-    `  npm run host -- --env-file ${shown}      run the app against them`,
-    'or paste the export lines above into that shell first and leave out --env-file.',
+    `  npm run token -- --settings ${shown}     mint one token against the simulators`,
+    `  npm run host -- --settings ${shown}      run the app against them`,
+    'or paste the export lines above into that shell first and leave out --settings.',
   ].join('\n'),
 );
