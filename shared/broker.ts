@@ -64,7 +64,7 @@ export class ProfileBroker {
   private last?: ProfileStatus['lastRefresh'];
   /** ms since epoch; see getToken. */
   private retryNotBefore = 0;
-  /** Identifies everything that changes the token (../shared/protocol.md §6); stored as a tag. */
+  /** Identifies everything that changes the token (docs/protocol.md, Caching); stored as a tag. */
   readonly cacheKey: string;
 
   constructor(private readonly deps: ProfileBrokerDeps) {

@@ -38,7 +38,7 @@ export interface Rule {
   check(files: readonly BicepFile[]): RuleResult;
 }
 
-/** Built-in role ids documented in shared/azure-notes.md, and the only resource type each may be scoped to. */
+/** Built-in role ids as Azure documents them (Azure built-in roles), and the only resource type each may be scoped to. */
 export const DOCUMENTED_ROLES: Readonly<Record<string, { name: string; scopeType: string }>> = Object.freeze({
   '4633458b-17de-408a-b874-0445c86b69e6': { name: 'Key Vault Secrets User', scopeType: 'Microsoft.KeyVault/vaults' },
   'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': { name: 'Key Vault Secrets Officer', scopeType: 'Microsoft.KeyVault/vaults' },
