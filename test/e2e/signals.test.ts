@@ -125,6 +125,14 @@ describe('one signal to npm stops the whole tree and frees every port within 10 
     expect(await stopWith(run, signal, ports)).toBeLessThan(STOP_WITHIN_MS);
   }, 60_000);
 
+  // npm killed outright sends nothing on: the processes notice that their parent is gone.
+  test.each(['host', 'start'] as const)('npm run %s, SIGKILL to npm', async (script) => {
+    const run = npmRun(script);
+    await run.waitFor(script === 'host' ? /token: \[GET\] http:\/\/127\.0\.0\.1:\d+/ : /its log lines follow/);
+    expect(await stopWith(run, 'SIGKILL', portsIn(run.output()))).toBeLessThan(STOP_WITHIN_MS);
+    expect(run.output()).toMatch(/parent process exited: stopping/);
+  }, 60_000);
+
   test.each(['SIGTERM', 'SIGHUP'] as const)('npm run sims, %s; the env file it wrote is removed', async (signal) => {
     const envFile = join(mkdtempSync(join(tmpdir(), 'sims-')), 'sims.env');
     const run = npmRun('sims', ['--settings', envFile]);
