@@ -1,5 +1,6 @@
-/** Jest for an ESM TypeScript project (see ../shared/azure-notes.md): ts-jest ESM preset, run with
- *  NODE_OPTIONS=--experimental-vm-modules (the `npm test` script sets it). */
+/** Jest for an ESM TypeScript project (jose 6 is ESM-only): ts-jest ESM preset, run with
+ *  NODE_OPTIONS=--experimental-vm-modules (the `npm test` script sets it, and preloads
+ *  test/helpers/quiet-vm-warning.cjs, which drops only Node's warning about that flag). */
 export default {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
@@ -9,4 +10,6 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testTimeout: 30000,
+  // Drops only the @azure/functions "test mode" banner that every suite importing a function module would print.
+  setupFiles: ['<rootDir>/test/helpers/quiet-azure-functions.ts'],
 };

@@ -1,4 +1,4 @@
-// Altinn token exchange client (../shared/protocol.md §4): trades a Maskinporten token for an Altinn token.
+// Altinn token exchange client (docs/protocol.md, The Altinn token exchange): trades a Maskinporten token for an Altinn token.
 // Accepts plain-text and JSON-quoted bodies; refusals carry only the status.
 import { UpstreamRejectedError, UpstreamUnavailableError } from './errors.js';
 import { registerSecret } from './logging.js';

@@ -89,7 +89,7 @@ export class ProfileBroker {
   private readonly refusedVersions = new Set<string>();
   /** Thresholds a fresh token could not meet, each logged once. */
   private readonly shortNoted = new Set<string>();
-  /** Identifies everything that changes the token (../shared/protocol.md §6); stored as a tag. */
+  /** Identifies everything that changes the token (docs/protocol.md, Caching); stored as a tag. */
   readonly cacheKey: string;
 
   constructor(private readonly deps: ProfileBrokerDeps) {

@@ -1,4 +1,4 @@
-// Builds and signs the RFC 7523 JWT grant for Maskinporten (../shared/protocol.md §1): only documented claims,
+// Builds and signs the RFC 7523 JWT grant for Maskinporten (docs/protocol.md, The JWT grant): only documented claims,
 // a fresh jti every time, exp within 120 s of iat. The compact JWS is assembled here and signed with node:crypto
 // directly: a JWS is base64url(header).base64url(claims).base64url(RSASSA-PKCS1-v1_5 signature), and a library
 // round trip through WebCrypto cost 30-60% more per grant (npm run bench).

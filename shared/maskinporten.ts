@@ -1,4 +1,4 @@
-// Maskinporten token endpoint client (../shared/protocol.md §2): posts the signed grant form-encoded and turns
+// Maskinporten token endpoint client (docs/protocol.md, The token request): posts the signed grant form-encoded and turns
 // the answer into a token or an error carrying only safe facts (status, OAuth error, MP code, trace id).
 import { UpstreamRejectedError, UpstreamUnavailableError } from './errors.js';
 import { redact, registerSecret } from './logging.js';

@@ -3,7 +3,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DEFAULT_PROFILE, parseConfig, type Config, type Profile } from '../config.js';
 import { BrokerError, ConfigError, StoreError } from '../errors.js';
-import { loadLocalSettings } from '../local/settings.js';
+import { loadEnvFile, loadLocalSettings } from '../local/settings.js';
 import { redact, redactingLogger } from '../logging.js';
 import { decodeProfileKey, readKeySecret } from '../profile-key.js';
 import { vaultSigningSource } from '../keys/key-source.js';
@@ -11,8 +11,8 @@ import { createStore, mintContext } from '../runtime.js';
 import { mintToken, type MintedToken } from '../token-source.js';
 import { CommandError, EXIT, parseFlags, UsageError, type Io } from './args.js';
 
-export const TOKEN_USAGE = `Usage: maskinporten-broker token [--profile <name>] [--show-token]
-       npm run token -- [--profile <name>] [--show-token]
+export const TOKEN_USAGE = `Usage: maskinporten-broker token [--profile <name>] [--show-token] [--settings <file>]
+       npm run token -- [--profile <name>] [--show-token] [--settings <file>]
 
 Mints one token exactly as the app does (key from Key Vault, Maskinporten grant, Altinn exchange unless the
 profile turns it off) and prints its decoded header and claims and its expiry. Nothing is written to Key Vault.
@@ -21,6 +21,8 @@ Settings: the environment first, then local.settings.json (Values) in the curren
 Options:
   --profile <name>  the token profile to use (default: default)
   --show-token      also print the token itself (it is a credential: do not paste it anywhere shared)
+  --settings <file> also read settings from this file (NAME=value or export NAME=value lines), after the
+                    environment and before local.settings.json; "npm run sims" writes one (.sims.env)
   -h, --help        show this help
 
 Exit codes: 0 token minted; 1 Key Vault, the key, Maskinporten or Altinn failed; 2 bad flags or settings.
@@ -33,6 +35,7 @@ export async function tokenCommand(args: readonly string[], io: Io): Promise<num
     options: {
       profile: { type: 'string', short: 'p' },
       'show-token': { type: 'boolean', default: false },
+      settings: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -40,18 +43,20 @@ export async function tokenCommand(args: readonly string[], io: Io): Promise<num
     io.out(TOKEN_USAGE);
     return EXIT.OK;
   }
+  const envFile = values['settings'];
+  if (envFile !== undefined) readEnvFile(envFile);
   const settingsFile = readLocalSettings();
   let config: Config;
   try {
     config = parseConfig(process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    io.err(`${err.message}\nSettings read from: the environment${settingsFile ? ` and ${settingsFile}` : ' (no local.settings.json here)'}.\n`);
+    io.err(`${err.message}\nSettings read from: the environment${envFile ? `, ${envFile}` : ''}${settingsFile ? ` and ${settingsFile}` : ' (no local.settings.json here)'}.\n`);
     return EXIT.USAGE;
   }
   const profile = findProfile(config, values.profile ?? DEFAULT_PROFILE);
   io.err(
-    `Settings: the environment${settingsFile ? ` + ${settingsFile}` : ''}. Profile "${profile.name}": client ${profile.clientId}, ` +
+    `Settings: the environment${envFile ? ` + ${envFile}` : ''}${settingsFile ? ` + ${settingsFile}` : ''}. Profile "${profile.name}": client ${profile.clientId}, ` +
       `scopes "${profile.scopes.join(' ')}", ${profile.keySource ? `${profile.keySource.kind === 'vault-key' ? 'Key Vault key' : 'certificate'} "${profile.keySource.name}"` : `key secret "${profile.keySecret}"`} in ${config.keyVaultUrl}, ${config.tokenUrl}` +
       `${profile.altinnExchange ? `, then Altinn ${config.altinnUrl}` : ' (no Altinn exchange)'}.\n`,
   );
@@ -77,6 +82,14 @@ export async function tokenCommand(args: readonly string[], io: Io): Promise<num
 const STORE_HINT =
   'From this machine Key Vault is read as you, through DefaultAzureCredential: sign in with "az login" (tenant of the vault) ' +
   'and make sure you have the "Key Vault Secrets User" role (or Officer) on the vault and network access to it.';
+
+function readEnvFile(path: string): void {
+  try {
+    loadEnvFile(path);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 function readLocalSettings(): string | undefined {
   try {

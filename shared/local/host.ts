@@ -29,7 +29,12 @@ export interface HostOptions {
   readonly log: LogSink;
   /** false: do not schedule timers (they can still be invoked through /admin/functions/{name}). */
   readonly schedule?: boolean;
+  /** Largest request body accepted; a larger one is answered 413 without being read. Default MAX_BODY_BYTES. */
+  readonly maxBodyBytes?: number;
 }
+
+/** 1 MiB: far more than any request to this app needs (its routes take no body). */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface RunningHost {
   readonly url: string;
@@ -101,7 +106,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
   if (admin && req.method === 'POST') {
     const timer = options.timers.find((t) => t.name.toLowerCase() === admin[1]!.toLowerCase());
     if (!timer) return void res.writeHead(404).end();
-    await drain(req);
+    if ((await readBody(req, res, options)) === undefined) return;
     res.writeHead(202).end();
     await runTimer(timer, options.log);
     return;
@@ -112,7 +117,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
     if (!route.fn.options.methods.includes(req.method ?? 'GET')) return void res.writeHead(405).end();
     const params = routeParams(route, m);
     if (!params) return void res.writeHead(400).end();
-    const body = hasBody(req) ? await drain(req) : EMPTY;
+    const body = hasBody(req) ? await readBody(req, res, options) : EMPTY;
+    if (body === undefined) return;
     const request = new HttpRequest({
       method: req.method ?? 'GET',
       url: url.href,
@@ -199,10 +205,28 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-async function drain(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** The request body, or undefined once a 413 has been sent because it is larger than the cap (declared or read). */
+function readBody(req: IncomingMessage, res: ServerResponse, options: HostOptions): Promise<Buffer | undefined> {
+  const max = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const tooLarge = () => {
+    // The rest of the body is not read: the connection is closed once the answer is out.
+    res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end(`Request body larger than ${max} bytes.\n`);
+    return undefined;
+  };
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) return void chunks.push(chunk);
+      req.off('data', onData).off('end', onEnd).pause();
+      resolve(tooLarge());
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+    req.once('close', () => resolve(undefined)); // the client went away: nothing to answer
+  });
 }
 
 function requestUrl(req: IncomingMessage): URL {

@@ -1,21 +1,33 @@
 // `npm start`: the whole flow on this machine in seconds, no Azure account, no internet. Starts the Maskinporten,
 // Altinn, Key Vault and Entra ID simulators, generates a client key and stores it base64-encoded in the simulated
-// vault, starts the local Functions host against them with caller authorization on, runs a refresh, fetches the
-// token with a caller token from the Entra ID simulator and prints a curl line that carries one. `--once` exits.
+// vault, starts the local Functions host against them with caller authorization on, runs a refresh and fetches the
+// token with a caller token from the Entra ID simulator. `--once` exits after that; otherwise it prints curl lines
+// that carry a caller token and keeps running, showing the host's log lines (timer runs, requests) until it is
+// stopped: SIGINT, SIGTERM or SIGHUP, or npm (its parent) going away, stops the host and the simulators and frees
+// their ports.
 import { decodeJwt } from 'jose';
 import { generateClientKey } from '../../shared/keygen.js';
-import { startHostProcess } from '../helpers/host-process.js';
-import { startAllSims } from '../sim/index.js';
+import { stopOnExitRequest } from '../../shared/local/lifecycle.js';
+import { startHostProcess, type HostProcess } from '../helpers/host-process.js';
+import { startAllSims, type AllSims } from '../sim/index.js';
 
 const once = process.argv.includes('--once');
 const step = (n: number, text: string) => console.log(`\n${n}. ${text}`);
 const detail = (text: string) => console.log(`   ${text}`);
 
+let sims: AllSims | undefined;
+let host: HostProcess | undefined;
+const shutdown = async () => {
+  await host?.stop();
+  await sims?.close();
+};
+stopOnExitRequest(shutdown, { onStop: (reason) => console.log(`\n${reason}: stopping the host and the simulators.`) });
+
 async function main(): Promise<void> {
   console.log('Maskinporten/Altinn token broker: local demo (simulated Maskinporten, Altinn and Key Vault on 127.0.0.1)');
 
   step(1, 'Starting the simulators');
-  const sims = await startAllSims();
+  sims = await startAllSims();
   detail(`Maskinporten  ${sims.maskinporten.issuer}  (token endpoint ${sims.maskinporten.tokenEndpoint})`);
   detail(`Altinn        ${sims.altinn.url}`);
   detail(`Key Vault     ${sims.keyVault.url}`);
@@ -45,19 +57,17 @@ async function main(): Promise<void> {
   };
   for (const [k, v] of Object.entries(settings)) detail(`${k}=${v}`);
   const port = process.env.PORT ?? '7071';
-  const host = await startHostProcess({ ...settings, PORT: port }).catch(() => {
+  // The host runs as node's own child (not through npm), so that it stops by itself if this process is killed outright.
+  host = await startHostProcess({ ...settings, PORT: port }, undefined, { direct: true }).catch(() => {
     detail(`port ${port} is taken; using a free one`);
-    return startHostProcess(settings);
+    return startHostProcess(settings, undefined, { direct: true });
   });
   detail(`listening on ${host.url}`);
 
   const stop = async (code: number) => {
-    await host.stop();
-    await sims.close();
+    await shutdown();
     process.exit(code);
   };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
 
   step(5, 'Running the refresh timer once (POST /admin/functions/refreshTokens)');
   await fetch(`${host.url}/admin/functions/refreshTokens`, { method: 'POST' });
@@ -92,6 +102,11 @@ async function main(): Promise<void> {
   const body = (await res.json()) as { access_token: string; expires_in: number; expires_at: string };
   detail(`GET /api/token as app ${consumer.appId} (roles Tokens.Read.All, Health.Read) -> ${res.status}, expires_in ${body.expires_in} s, same token as in Key Vault: ${body.access_token === stored.value}`);
   for (const line of host.output().split('\n').filter((l) => l.includes('{"audit":"token"') && l.includes('"served"'))) detail(`audit: ${line.replace(/^.*?(\{"audit")/, '$1')}`);
+  // With --once everything stops right here: a curl line would point at a port nobody listens on any more.
+  if (once) {
+    console.log('\nDone (--once): stopping the host and the simulators. Run "npm start" without --once to keep them running and try them with curl.');
+    return stop(0);
+  }
   console.log(
     `\nTry it yourself (the caller token is from the local Entra ID simulator, valid 8 hours):\n` +
       `   curl -s -H "Authorization: Bearer ${callerToken}" ${host.url}/api/token\n` +
@@ -99,11 +114,11 @@ async function main(): Promise<void> {
       `   curl -s -H "Authorization: Bearer ${callerToken}" ${host.url}/api/health/details\n` +
       `   curl -s -X POST ${host.url}/admin/functions/refreshTokens`,
   );
-  if (once) return stop(0);
-  console.log('\nThe broker keeps running with its timer; press Ctrl+C to stop.');
+  console.log('\nThe broker keeps running with its timer; its log lines follow. Press Ctrl+C to stop.\n');
+  host.follow((text) => process.stdout.write(text));
 }
 
 main().catch((err: unknown) => {
   console.error(`Demo failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  void shutdown().finally(() => process.exit(1));
 });

@@ -1,4 +1,4 @@
-// Test keys in every shape users bring (../shared/protocol.md §5), generated fresh per test run.
+// Test keys in every shape users bring (docs/protocol.md, Key formats), generated fresh per test run.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 export interface KeyShapes {

@@ -1,4 +1,4 @@
-// signGrant: exactly the documented claims (../shared/protocol.md §1), verified against the public key.
+// signGrant: exactly the documented claims (docs/protocol.md, The JWT grant), verified against the public key.
 import { describe, expect, test } from '@jest/globals';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { GRANT_LIFETIME_SECONDS, signGrant, type GrantRequest } from '../../shared/grant.js';

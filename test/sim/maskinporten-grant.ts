@@ -1,4 +1,4 @@
-// The Maskinporten simulator's judge of a token request: every rule of shared/protocol.md §1-2, in the order a
+// The Maskinporten simulator's judge of a token request: every rule of docs/protocol.md §1-2, in the order a
 // server would check them (form, JWS structure, client and key, signature, claims), failing with the documented error.
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { compactVerify, type JWK } from 'jose';

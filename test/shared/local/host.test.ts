@@ -74,3 +74,68 @@ describe('local host', () => {
     expect(v6).toBe(hasV6 ? 201 : 'no IPv6 here');
   });
 });
+
+describe('local host: request body cap', () => {
+  let small: RunningHost;
+  const received: number[] = [];
+  const ticks: string[] = [];
+  beforeAll(async () => {
+    small = await startHost({
+      port: 0,
+      maxBodyBytes: 1024,
+      http: [
+        {
+          name: 'upload',
+          options: {
+            methods: ['POST'],
+            route: 'upload',
+            handler: async (req) => {
+              const body = await req.arrayBuffer();
+              received.push(body.byteLength);
+              return { status: 200, jsonBody: { bytes: body.byteLength } };
+            },
+          },
+        },
+      ],
+      timers: [{ name: 'tick', options: { schedule: '0 0 0 1 1 *', handler: async () => void ticks.push('tick') } }],
+      log: () => {},
+    });
+  });
+  afterAll(() => small.close());
+
+  /** Sends `size` bytes, declared (content-length) or chunked, and returns the status. */
+  function post(path: string, size: number, chunked: boolean): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${small.url}${path}`, { method: 'POST', headers: chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(size) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? resolve(-1) : reject(err)));
+      const part = Buffer.alloc(512, 'a');
+      for (let sent = 0; sent < size; sent += part.length) req.write(part.subarray(0, Math.min(part.length, size - sent)));
+      req.end();
+    });
+  }
+
+  test('a body up to the cap reaches the function', async () => {
+    expect(await post('/api/upload', 1024, false)).toBe(200);
+    expect(await post('/api/upload', 1024, true)).toBe(200);
+    expect(received).toEqual([1024, 1024]);
+  });
+
+  test('a larger body is refused with 413 before the function runs, declared or chunked', async () => {
+    received.length = 0;
+    expect(await post('/api/upload', 1025, false)).toBe(413);
+    expect(await post('/api/upload', 64 * 1024, true)).toBe(413);
+    expect(await post('/admin/functions/tick', 64 * 1024, false)).toBe(413);
+    expect(received).toEqual([]);
+    expect(ticks).toEqual([]);
+    // The host still serves afterwards.
+    expect(await post('/api/upload', 10, false)).toBe(200);
+  });
+
+  test('the default cap is 1 MiB', async () => {
+    const { MAX_BODY_BYTES } = await import('../../../shared/local/host.js');
+    expect(MAX_BODY_BYTES).toBe(1024 * 1024);
+  });
+});
