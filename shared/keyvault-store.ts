@@ -88,7 +88,7 @@ function storeError(err: unknown, op: 'read' | 'write', name: string, setting = 
   if (status === 401 || status === 403) {
     return new StoreError(
       'STORE_REJECTED',
-      `Key Vault denied ${op} of secret "${name}" (${status}${service}): give the app's managed identity the "Key Vault Secrets Officer" role on the vault (${setting}), and check AZURE_CLIENT_ID.`,
+      `Key Vault denied ${op} of secret "${name}" (${status}${service}): give the app's managed identity the "${op === 'write' ? 'Key Vault Secrets Officer' : 'Key Vault Secrets User'}" role on the vault (${setting}), and check AZURE_CLIENT_ID.`,
       status,
     );
   }
