@@ -136,6 +136,7 @@ describe('MASKINPORTEN_VAULT_KEY', () => {
     const { log, lines } = capture();
     expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed');
     expect(lines.join('\n')).toMatch(/Could not list the versions of Key Vault key "mp-signing-key" .*\(500 InternalServerError\).*still signing with version [0-9a-f]{32}/);
+    expect(lines.join('\n')).toContain('(The Key Vault request to list the versions of Key Vault key "mp-signing-key" (MASKINPORTEN_VAULT_KEY) failed (500 InternalServerError): check KEY_VAULT_URL');
     expect(w.sims.maskinporten.requests.filter((r) => r.ok).map((r) => r.header)).toEqual([
       { alg: 'RS256', kid: 'broker-TEST.vault1' },
       { alg: 'RS256', kid: 'broker-TEST.vault1' },
@@ -184,7 +185,7 @@ describe('MASKINPORTEN_VAULT_KEY', () => {
     expect(runtime.broker().status().lastRefresh).toMatchObject({
       outcome: 'failed',
       errorCode: 'STORE_REJECTED',
-      error: expect.stringContaining('"Key Vault Crypto User" role'),
+      error: expect.stringMatching(/^Key Vault denied the request to sign with Key Vault key "mp-signing-key" \(MASKINPORTEN_VAULT_KEY\) \(403\b.*"Key Vault Crypto User" role/),
     });
   });
 
