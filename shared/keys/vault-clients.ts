@@ -57,7 +57,8 @@ export function statusOf(err: unknown): number | undefined {
 }
 
 /** Maps an SDK error to a StoreError with the status and service error code only (no SDK message, no body).
- *  `what` names the object and its setting, `role` the role that allows the operation. */
+ *  `op` is a verb phrase that reads before `what` ("sign with", "list the versions of"), `what` names the object
+ *  and its setting, `role` the role that allows the operation. */
 export function vaultError(err: unknown, op: string, what: string, role: string, notFound: BrokerErrorCode = 'STORE_REJECTED'): StoreError {
   const status = statusOf(err);
   const code = (err as { code?: unknown } | undefined)?.code;
@@ -68,8 +69,8 @@ export function vaultError(err: unknown, op: string, what: string, role: string,
   }
   if (status === 404) return new StoreError(notFound, `${what} does not exist in the vault (404${service}): check the name and KEY_VAULT_URL.`, status);
   if (status === 401 || status === 403) {
-    return new StoreError('STORE_REJECTED', `Key Vault denied ${op} of ${what} (${status}${service}): give the app's managed identity the "${role}" role on the vault (KEY_VAULT_URL), and check AZURE_CLIENT_ID.`, status);
+    return new StoreError('STORE_REJECTED', `Key Vault denied the request to ${op} ${what} (${status}${service}): give the app's managed identity the "${role}" role on the vault (KEY_VAULT_URL), and check AZURE_CLIENT_ID.`, status);
   }
   if (status === 400) return new StoreError('STORE_REJECTED', `Key Vault refused to ${op} ${what} (400${service}).`, status);
-  return new StoreError('STORE_UNAVAILABLE', `Key Vault ${op} of ${what} failed (${status ?? 'no answer'}${service}): check KEY_VAULT_URL and network access to the vault.`, status);
+  return new StoreError('STORE_UNAVAILABLE', `The Key Vault request to ${op} ${what} failed (${status ?? 'no answer'}${service}): check KEY_VAULT_URL and network access to the vault.`, status);
 }

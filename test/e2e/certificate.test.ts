@@ -116,7 +116,8 @@ describe('MASKINPORTEN_CERTIFICATE', () => {
 
   test('npm run host serves a token from a certificate grant', async () => {
     const { w, env, leaf } = await certificateWorld();
-    host = await startHostProcess({ ...env, REFRESH_SCHEDULE: '0 0 0 1 1 *' });
+    // An hourly timer (its longest gap is within REFRESH_BEFORE_EXPIRY_SECONDS): a yearly one is refused as a conflict.
+    host = await startHostProcess({ ...env, REFRESH_SCHEDULE: '0 0 * * * *', REFRESH_BEFORE_EXPIRY_SECONDS: '3600' });
     const res = await fetch(`${host.url}/api/token`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { access_token: string };

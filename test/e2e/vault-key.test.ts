@@ -47,10 +47,22 @@ function keyOperations(w: World): string[] {
   return [...new Set(w.sims.keyVault.keys.operations.map((o) => o.op))].sort();
 }
 
+/** A broker on the world's shared clock (the simulators use it too), so a test can let time pass. */
+function clockedRuntime(w: World, env: Record<string, string>): Runtime {
+  return new Runtime(parseConfig(env), { now: w.clock.now });
+}
+
+/** Moves the shared clock to 30 s before the current token expires: below MIN_TOKEN_TTL_SECONDS (60) and
+ *  REFRESH_BEFORE_EXPIRY_SECONDS (600), and long past MIN_MINT_INTERVAL_SECONDS, so the next call mints for real. */
+function letTokenRunLow(w: World, runtime: Runtime): void {
+  const expiresAt = Date.parse(runtime.broker().status().tokenExpiresAt!);
+  w.clock.advance(expiresAt - w.clock.now() - 30_000);
+}
+
 describe('MASKINPORTEN_VAULT_KEY', () => {
   test('mints, exchanges and stores a token with a grant signed in the vault; no private key is ever asked for', async () => {
     const { w, env } = await vaultKeyWorld();
-    const runtime = new Runtime(parseConfig(env));
+    const runtime = clockedRuntime(w, env);
     const { log, lines } = capture();
     const token = await runtime.broker().getToken(log);
 
@@ -69,43 +81,66 @@ describe('MASKINPORTEN_VAULT_KEY', () => {
     expect(w.sims.keyVault.requests.filter((r) => /\/(backup|release|export)$/.test(r.path))).toEqual([]);
     expect(lines.join('\n')).toMatch(/Signing with Key Vault key "mp-signing-key" \(MASKINPORTEN_VAULT_KEY\) version [0-9a-f]{32} \(kid broker-TEST.vault1, RSA 2048\)/);
 
-    // A second mint (token close to expiry for this caller) signs once more and lists nothing new.
-    await runtime.broker().getToken(log, 10 * 3600);
+    // A second mint (the token has run low) signs once more and lists nothing new.
+    letTokenRunLow(w, runtime);
+    const second = await runtime.broker().getToken(log);
+    expect(second).toMatchObject({ source: 'minted' });
+    expect(second.token).not.toBe(token.token);
+    expect(w.sims.maskinporten.requests.filter((r) => r.ok).map((r) => r.header)).toEqual([
+      { alg: 'RS256', kid: 'broker-TEST.vault1' },
+      { alg: 'RS256', kid: 'broker-TEST.vault1' },
+    ]);
     expect(w.sims.keyVault.keys.operations.filter((o) => o.op === 'sign')).toHaveLength(2);
     expect(w.sims.keyVault.keys.operations.filter((o) => o.op === 'versions')).toHaveLength(1);
   });
 
   test('rotation: a version with notBefore 2 s ahead is used after that time, without a restart, and its kid is in the next grant', async () => {
     const { w, env } = await vaultKeyWorld('broker-TEST.v1');
-    const runtime = new Runtime(parseConfig({ ...env, REFRESH_BEFORE_EXPIRY_SECONDS: '86400' }));
+    const runtime = clockedRuntime(w, env);
     const { log, lines } = capture();
     const kids = () => w.sims.maskinporten.requests.filter((r) => r.ok).map((r) => (r.header as { kid?: string }).kid);
 
+    // The SDK checks a version's notBefore against the wall clock before it signs, so the shared clock must be wall
+    // time while the new version's notBefore matters: it starts 1770 s behind, and the first token (30 minutes)
+    // has run low (30 s left) when the clock catches up.
+    w.clock.advance(-1_770_000);
     expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed');
+    w.clock.advance(1_770_000);
     const nbf = Math.ceil(Date.now() / 1000) + 2;
     w.sims.keyVault.keys.createKey(KEY, { nbf, tags: { 'maskinporten-kid': 'broker-TEST.v2' } });
     register(w, 'broker-TEST.v2', 1);
 
     expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed'); // the new version is listed but not valid yet
     expect(kids()).toEqual(['broker-TEST.v1', 'broker-TEST.v1']);
+    expect(w.clock.now()).toBeLessThan(nbf * 1000);
     await new Promise((r) => setTimeout(r, Math.max(0, nbf * 1000 - Date.now()) + 50));
+    // Past notBefore the new token is still fresh: nothing is minted, so nothing is signed with either version.
+    expect(await runtime.broker().refreshIfDue(log)).toBe('fresh');
+    expect(kids()).toEqual(['broker-TEST.v1', 'broker-TEST.v1']);
+    // Once it runs low, the next timer run signs with the new version.
+    letTokenRunLow(w, runtime);
     expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed');
     expect(kids()).toEqual(['broker-TEST.v1', 'broker-TEST.v1', 'broker-TEST.v2']);
     expect(lines.join('\n')).toMatch(/Switched from version [0-9a-f]{32} to Key Vault key "mp-signing-key" .* \(kid broker-TEST.v2, RSA 2048\)/);
-    // The version list was read once per timer run, never more.
+    // The version list was read once per timer run that signed, never more.
     expect(w.sims.keyVault.keys.operations.filter((o) => o.op === 'versions')).toHaveLength(3);
   });
 
   test('a failed look for new versions at a timer run does not stop signing with the version in use', async () => {
     const { w, env } = await vaultKeyWorld();
-    const runtime = new Runtime(parseConfig({ ...env, REFRESH_BEFORE_EXPIRY_SECONDS: '86400' }));
+    const runtime = clockedRuntime(w, env);
     expect(await runtime.broker().refreshIfDue(capture().log)).toBe('refreshed');
+    letTokenRunLow(w, runtime);
     // Next run: the stored-token read is answered; the version list fails on every SDK attempt (4); then sign.
     w.sims.keyVault.faults.enqueue({ delayMs: 1 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
     const { log, lines } = capture();
     expect(await runtime.broker().refreshIfDue(log)).toBe('refreshed');
     expect(lines.join('\n')).toMatch(/Could not list the versions of Key Vault key "mp-signing-key" .*\(500 InternalServerError\).*still signing with version [0-9a-f]{32}/);
-    expect(w.sims.maskinporten.requests.filter((r) => r.ok)).toHaveLength(2);
+    expect(lines.join('\n')).toContain('(The Key Vault request to list the versions of Key Vault key "mp-signing-key" (MASKINPORTEN_VAULT_KEY) failed (500 InternalServerError): check KEY_VAULT_URL');
+    expect(w.sims.maskinporten.requests.filter((r) => r.ok).map((r) => r.header)).toEqual([
+      { alg: 'RS256', kid: 'broker-TEST.vault1' },
+      { alg: 'RS256', kid: 'broker-TEST.vault1' },
+    ]);
   });
 
   test('KEY_KID_MISSING without MASKINPORTEN_KID or tag; MASKINPORTEN_KID wins over the tag; unknown key is KEY_NOT_FOUND', async () => {
@@ -136,18 +171,21 @@ describe('MASKINPORTEN_VAULT_KEY', () => {
       cause: { code: 'KEY_NOT_USABLE', message: expect.stringContaining('no version that is enabled, past its notBefore and not expired') },
     });
     w.sims.keyVault.keys.setAttributes(KEY, v1!.version, { enabled: true });
-    const runtime = new Runtime(parseConfig({ ...env, REFRESH_BEFORE_EXPIRY_SECONDS: '86400' }));
+    const runtime = clockedRuntime(w, env);
     expect(await runtime.broker().refreshIfDue(capture().log)).toBe('refreshed');
-    // A request that needs a longer-lived token mints: it reads the stored token (answered normally), then signs,
-    // which the vault refuses; the last good token is served meanwhile.
+    const good = w.sims.keyVault.getSecret('altinn-token')!.value;
+    // Once the token runs low a request mints: it reads the stored token (answered normally), then signs, which
+    // the vault refuses; the last good token (30 s left) is served meanwhile.
+    letTokenRunLow(w, runtime);
     w.sims.keyVault.faults.enqueue({ delayMs: 1 }, { status: 403 });
-    const served = await runtime.broker().getToken(capture().log, 10 * 3600);
-    expect(served.token).toBe(w.sims.keyVault.getSecret('altinn-token')!.value);
+    const served = await runtime.broker().getToken(capture().log);
+    expect(served.token).toBe(good);
+    expect(w.sims.keyVault.getSecret('altinn-token')!.value).toBe(good);
     expect(w.sims.keyVault.requests.at(-1)).toMatchObject({ method: 'POST', path: expect.stringMatching(/\/sign$/), status: 403 });
     expect(runtime.broker().status().lastRefresh).toMatchObject({
       outcome: 'failed',
       errorCode: 'STORE_REJECTED',
-      error: expect.stringContaining('"Key Vault Crypto User" role'),
+      error: expect.stringMatching(/^Key Vault denied the request to sign with Key Vault key "mp-signing-key" \(MASKINPORTEN_VAULT_KEY\) \(403\b.*"Key Vault Crypto User" role/),
     });
   });
 
@@ -158,7 +196,7 @@ describe('MASKINPORTEN_VAULT_KEY', () => {
       const res = await healthDetailsHandler(new HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/health/details' }), new InvocationContext());
       return { status: res.status, body: JSON.parse(String(res.body)) as { status: string; profiles: Array<Record<string, unknown>> } };
     };
-    const runtime = new Runtime(parseConfig(env));
+    const runtime = clockedRuntime(w, env);
     await runtime.broker().getToken(capture().log);
     const [v1] = w.sims.keyVault.keys.versions(KEY);
     const ok = await health(runtime);
@@ -168,11 +206,16 @@ describe('MASKINPORTEN_VAULT_KEY', () => {
     });
     expect(JSON.stringify(ok.body)).not.toContain(v1!.publicJwk.n); // not even the public key
 
-    // A new version that expires in 10 days (a key whose expiry is set that way) is picked at the next timer run.
-    w.sims.keyVault.keys.createKey(KEY, { exp: Math.floor(Date.now() / 1000) + 10 * 86_400 + 60, tags: { 'maskinporten-kid': 'broker-TEST.vault2' } });
+    // A new version that expires 10 days after the next mint (a key whose expiry is set that way) is picked at the
+    // next timer run.
+    const lowAt = Date.parse(runtime.broker().status().tokenExpiresAt!) - 30_000;
+    w.sims.keyVault.keys.createKey(KEY, { exp: Math.floor(lowAt / 1000) + 10 * 86_400 + 60, tags: { 'maskinporten-kid': 'broker-TEST.vault2' } });
     register(w, 'broker-TEST.vault2', 1);
     expect(await runtime.broker().refreshIfDue(capture().log)).toBe('fresh'); // the token is fresh: no mint yet
-    await runtime.broker().getToken(capture().log, 10 * 3600); // the next mint uses the listed new version
+    expect(w.sims.keyVault.keys.operations.filter((o) => o.op === 'sign')).toHaveLength(1);
+    letTokenRunLow(w, runtime);
+    expect(await runtime.broker().getToken(capture().log)).toMatchObject({ source: 'minted' }); // the next mint uses the listed new version
+    expect(w.sims.maskinporten.requests.filter((r) => r.ok).at(-1)!.header).toEqual({ alg: 'RS256', kid: 'broker-TEST.vault2' });
     const degraded = await health(runtime);
     expect([degraded.status, degraded.body.status]).toEqual([200, 'degraded']);
     expect(degraded.body.profiles[0]!.key).toMatchObject({
@@ -184,7 +227,8 @@ describe('MASKINPORTEN_VAULT_KEY', () => {
 
   test('npm run host serves a token signed by the vault key', async () => {
     const { w, env } = await vaultKeyWorld();
-    host = await startHostProcess({ ...env, REFRESH_SCHEDULE: '0 0 0 1 1 *' });
+    // An hourly timer (its longest gap is within REFRESH_BEFORE_EXPIRY_SECONDS); the request mints at once.
+    host = await startHostProcess({ ...env, REFRESH_SCHEDULE: '0 0 * * * *', REFRESH_BEFORE_EXPIRY_SECONDS: '3600' });
     const res = await fetch(`${host.url}/api/token`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { access_token: string };
