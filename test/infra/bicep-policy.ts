@@ -46,6 +46,8 @@ export const DOCUMENTED_ROLES: Readonly<Record<string, { name: string; scopeType
   '12338af0-0e69-4776-bea7-57ae8d297424': { name: 'Key Vault Crypto User', scopeTypes: ['Microsoft.KeyVault/vaults'] },
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': { name: 'Storage Blob Data Owner', scopeTypes: ['Microsoft.Storage/storageAccounts'] },
   '3913510d-42f4-4e42-8a64-420c390055eb': { name: 'Monitoring Metrics Publisher', scopeTypes: ['Microsoft.Insights/components'] },
+  '73c42c96-874c-492b-b04d-ab87d138a893': { name: 'Log Analytics Reader', scopeTypes: ['Microsoft.OperationalInsights/workspaces'] },
+  '43d0d8ad-25c7-4714-9337-8ba259a9fe05': { name: 'Monitoring Reader', scopeTypes: ['Microsoft.Insights/components'] },
 });
 const SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
 const SECRETS_OFFICER = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7';
