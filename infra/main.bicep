@@ -135,6 +135,42 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+// ---------------------------------------------------------------- alerts (infra/README.md, "Alerts and runbook")
+
+@description('Deploy the alert rules (log search alerts over the broker\'s metrics in Application Insights) and their action group.')
+param enableAlerts bool = true
+
+@description('E-mail addresses the alerts notify, separated by commas or spaces. Empty: no e-mail (the alerts still show in Azure Monitor).')
+param alertEmailAddresses string = ''
+
+@description('Webhook the alerts call with the common alert schema (e.g. a Teams or incident tool endpoint). Empty: none. Secure: such URLs often carry a token.')
+@secure()
+param alertWebhookUrl string = ''
+
+@description('Failed Maskinporten or Altinn calls (retries included) within 15 minutes above which the upstream-errors alert fires.')
+@minValue(1)
+param alertUpstreamErrorThreshold int = 5
+
+@description('The key-aging alert fires when the signing key or certificate in use expires within this many days.')
+@minValue(1)
+param alertKeyExpiryDays int = 30
+
+@description('The key-aging alert fires when the signing key or certificate in use is older than this many days.')
+@minValue(1)
+param alertKeyMaxAgeDays int = 365
+
+@description('The timer-silent alert fires when no timer refresh was reported for this long (ISO 8601); keep it at least two REFRESH_SCHEDULE periods.')
+@allowed([
+  'PT15M'
+  'PT30M'
+  'PT45M'
+  'PT1H'
+  'PT2H'
+  'PT3H'
+  'PT6H'
+])
+param alertTimerSilenceWindow string = 'PT30M'
+
 // ---------------------------------------------------------------- names and defaults
 
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
@@ -158,6 +194,7 @@ var schedule = empty(refreshSchedule) ? '0 */5 * * * *' : refreshSchedule
 var readerIds = union(filter(split(replace(keyVaultReaderPrincipalIds, ' ', ','), ','), id => !empty(id)), [])
 var callerApplicationIds = union(filter(split(replace(allowedCallerApplicationIds, ' ', ','), ','), id => !empty(id)), [])
 var callerObjectIds = union(filter(split(replace(allowedCallerObjectIds, ' ', ','), ','), id => !empty(id)), [])
+var alertEmails = union(filter(split(replace(alertEmailAddresses, ' ', ','), ','), address => !empty(address)), [])
 var knownTokenSecretNames = union(filter(split(replace(existingTokenSecretNames, ' ', ','), ','), name => !empty(name)), [])
 
 // Profiles configured through extraAppSettings (PROFILE__<name>__<SETTING>), and each profile's token secret as the
@@ -349,6 +386,33 @@ module functionApp 'modules/function-app.bicep' = {
     authClientId: authClientId
     allowedCallerApplicationIds: callerApplicationIds
     allowedCallerObjectIds: callerObjectIds
+  }
+}
+
+// Alert rules over the broker's metrics and an action group. The rules query as their own identity, which may only
+// read the telemetry; the broker's identity never gets a reader role.
+resource alertIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = if (enableAlerts) {
+  name: 'id-alerts-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+module alerts 'modules/alerts.bicep' = if (enableAlerts) {
+  name: 'alerts-${resourceToken}'
+  params: {
+    resourceToken: resourceToken
+    location: location
+    tags: tags
+    identityId: alertIdentity.id
+    identityPrincipalId: alertIdentity.properties.principalId
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
+    emailAddresses: alertEmails
+    webhookUrl: alertWebhookUrl
+    upstreamErrorThreshold: alertUpstreamErrorThreshold
+    keyExpiryWarningDays: alertKeyExpiryDays
+    keyMaxAgeDays: alertKeyMaxAgeDays
+    timerSilenceWindow: alertTimerSilenceWindow
   }
 }
 

@@ -8,10 +8,13 @@ import type { Logger } from './logging.js';
 export const AUDIT_MARK = 'audit';
 
 export interface AuditEntry {
-  /** What was asked for: a profile's token, or the health details. */
-  readonly route: 'token' | 'health-details';
-  /** served: a token (or the details) went out; refused: 401/403; failed: allowed, but nothing could be served. */
-  readonly outcome: 'served' | 'refused' | 'failed';
+  /** What was asked for: a profile's token, the health details, or an operator action (POST /api/manage/...). */
+  readonly route: 'token' | 'health-details' | 'manage';
+  /** served: a token (or the details) went out; done: an operator action succeeded; refused: 401/403; failed:
+   *  allowed, but nothing could be served or done. */
+  readonly outcome: 'served' | 'done' | 'refused' | 'failed';
+  /** For route manage: refresh (mint a new token now) or drop (forget the cached token, memory and vault). */
+  readonly action?: 'refresh' | 'drop';
   readonly status: number;
   /** How the caller was checked: its Entra ID token, or only the Functions host's function key. */
   readonly auth: 'entra' | 'function-key';
@@ -26,8 +29,13 @@ export interface AuditEntry {
   /** Why it was refused or failed: a fixed reason or an error code. */
   readonly reason?: string;
   readonly tokenExpiresAt?: string;
-  /** `sha256:` and the first 16 hex digits of the SHA-256 of the token served. */
+  /** `sha256:` and the first 16 hex digits of the SHA-256 of the token served (or minted by a forced refresh). */
   readonly tokenFingerprint?: string;
+  /** For a drop: the fingerprint of the token this instance held in memory, the tombstone version written to the
+   *  vault, and how many versions holding a valid token were disabled. */
+  readonly droppedFingerprint?: string;
+  readonly vaultVersion?: string;
+  readonly disabledVersions?: number;
 }
 
 /** A short, one-way fingerprint of a token: enough to match a token seen elsewhere, useless to call an API with. */

@@ -12,7 +12,7 @@ import { vaultSigningSource, type VaultSigningSource } from './keys/key-source.j
 import { keyHealth, type KeyHealth } from './keys/key-health.js';
 import type { Logger } from './logging.js';
 import { decodeProfileKey, readKeySecret } from './profile-key.js';
-import type { SecretStore } from './store.js';
+import type { DroppableStore, DropResult, SecretStore } from './store.js';
 import { isoTime } from './token-claims.js';
 import { isJwtShaped, mintToken, type MintContext } from './token-source.js';
 import { TokenRejectedError, verifyToken } from './token-verify.js';
@@ -371,6 +371,69 @@ export class ProfileBroker {
       ...(err instanceof Error && { error: err instanceof BrokerError ? err.message : 'unexpected error (see logs)' }),
     };
   }
+
+  // ---------------------------------------------------------------- operator actions (POST /api/manage/...)
+
+  /** Mints a new token now, however fresh the cached one is, and stores it (an operator asked: the stored token is
+   *  not adopted and MIN_MINT_INTERVAL_SECONDS does not apply). Waits for a refresh in flight first; concurrent
+   *  requests share this one. A failure keeps the last good token in memory and is thrown. */
+  async forceRefresh(log: Logger): Promise<CachedToken> {
+    await this.inflight?.catch(() => undefined);
+    const { profile } = this.deps;
+    const run = (async (): Promise<CachedToken> => {
+      try {
+        const key = await this.loadKey(log);
+        const minted = await mintToken(profile, key, { ...this.deps, maxTokenLifetimeSeconds: this.deps.policy.maxTokenLifetimeSeconds }, log);
+        this.lastMintAt = this.deps.now();
+        const token: CachedToken = {
+          token: minted.token,
+          kind: minted.kind,
+          expiresAt: minted.expiresAt,
+          issuedAt: minted.issuedAt,
+          scope: minted.scope ?? profile.scopes.join(' '),
+          source: 'minted',
+        };
+        this.current = token;
+        this.unstored = token;
+        this.retryNotBefore = 0;
+        await this.flushUnstored(log);
+        this.record('refreshed');
+        log.info(`[${profile.name}] Forced refresh: minted a new token (valid until ${isoTime(token.expiresAt)}).`);
+        return token;
+      } catch (err) {
+        this.record('failed', err);
+        throw err;
+      }
+    })();
+    const shared = run.finally(() => {
+      if (this.inflight === shared) this.inflight = undefined;
+    });
+    this.inflight = shared;
+    return shared;
+  }
+
+  /** Drops the cached token everywhere this instance can reach: a tombstone on top of the token secret and the
+   *  versions holding a still-valid token disabled (the store), then this instance's memory, so that the next
+   *  request or timer run mints anew. Other instances keep their memory copy until their own next refresh. */
+  async dropToken(log: Logger): Promise<{ readonly dropped?: CachedToken; readonly vault: DropResult }> {
+    const { profile, store, now } = this.deps;
+    if (!isDroppable(store)) throw new BrokerError('STORE_REJECTED', `The token store of profile "${profile.name}" cannot drop secrets.`);
+    await this.inflight?.catch(() => undefined);
+    const dropped = this.current;
+    const vault = await store.dropToken(profile.tokenSecret, { at: now(), tags: { profile: profile.name } });
+    // A refresh that started while the vault was written may have adopted the old token: wait for it, then forget.
+    await this.inflight?.catch(() => undefined);
+    this.current = undefined;
+    this.unstored = undefined;
+    this.retryNotBefore = 0;
+    this.lastMintAt = undefined;
+    log.warn(`[${profile.name}] Dropped the cached token: tombstone version ${vault.version} on secret "${profile.tokenSecret}", ${vault.disabledVersions} version(s) with a valid token disabled, memory of this instance cleared.`);
+    return { ...(dropped && { dropped }), vault };
+  }
+}
+
+function isDroppable(store: SecretStore): store is DroppableStore {
+  return typeof (store as Partial<DroppableStore>).dropToken === 'function';
 }
 
 /** A short hash of everything that changes a token: client, environment, sorted scopes, grant options, kind. */

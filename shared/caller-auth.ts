@@ -8,6 +8,8 @@ import type { FetchLike } from './upstream.js';
 
 export const TOKENS_READ_ALL = 'Tokens.Read.All';
 export const HEALTH_READ = 'Health.Read';
+/** Operator actions on a profile's cached token (POST /api/manage/refresh|drop/{profile}). */
+export const TOKENS_ADMIN = 'Tokens.Admin';
 /** RFC 6750 realm in every challenge. */
 const REALM = 'maskinporten-broker';
 /** Entra allows 5 minutes of clock skew; so do we, no more. */

@@ -6,5 +6,5 @@ export { problemFor } from './problem.js';
 export { getRuntime } from './runtime.js';
 export { tokenResponseBody } from './token-response.js';
 export { audit, fingerprint } from './audit.js';
-export { checkCaller, rolesForProfile, HEALTH_READ, TOKENS_READ_ALL } from './caller-auth.js';
+export { checkCaller, rolesForProfile, HEALTH_READ, TOKENS_ADMIN, TOKENS_READ_ALL } from './caller-auth.js';
 export { DEFAULT_PROFILE } from './config.js';

@@ -3,7 +3,7 @@
 import type { SecretClient } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '@azure/identity';
 import { StoreError } from './errors.js';
-import type { SecretStore, StoredSecret, TokenWrite } from './store.js';
+import { PLACEHOLDER_CONTENT_TYPE, type DroppableStore, type DropResult, type StoredSecret, type TokenDrop, type TokenWrite } from './store.js';
 import { registerSecret } from './logging.js';
 
 export interface KeyVaultStoreOptions {
@@ -36,7 +36,7 @@ export async function createSecretClient(vaultUrl: string, local: boolean, crede
   });
 }
 
-export class KeyVaultStore implements SecretStore {
+export class KeyVaultStore implements DroppableStore {
   private client?: Promise<SecretClient>;
 
   constructor(private readonly options: KeyVaultStoreOptions) {}
@@ -73,7 +73,35 @@ export class KeyVaultStore implements SecretStore {
       throw storeError(err, 'write', name, this.options.setting);
     }
   }
+
+  /** Drops a token secret's value: writes a tombstone version on top (the placeholder content type and tag, which
+   *  the broker and consumers treat as "no token"), then disables every older version that holds a token still
+   *  valid at `drop.at`, so it can no longer be read by version either. Lists every version (one call per 25). */
+  async dropToken(name: string, drop: TokenDrop): Promise<DropResult> {
+    const client = await this.getClient();
+    const timeout = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    try {
+      const tomb = await client.setSecret(name, DROPPED_VALUE, {
+        contentType: PLACEHOLDER_CONTENT_TYPE,
+        tags: { ...drop.tags, 'broker-placeholder': 'true', 'broker-dropped': new Date(drop.at).toISOString() },
+        abortSignal: AbortSignal.timeout(timeout),
+      });
+      let disabledVersions = 0;
+      for await (const p of client.listPropertiesOfSecretVersions(name, { abortSignal: AbortSignal.timeout(4 * timeout) })) {
+        if (!p.version || p.version === tomb.properties.version || p.enabled === false || p.contentType !== 'application/jwt') continue;
+        if (p.expiresOn && p.expiresOn.getTime() <= drop.at) continue; // expired: useless to anyone
+        await client.updateSecretProperties(name, p.version, { enabled: false, abortSignal: AbortSignal.timeout(timeout) });
+        disabledVersions++;
+      }
+      return { version: tomb.properties.version ?? '', disabledVersions };
+    } catch (err) {
+      throw storeError(err, 'drop', name, this.options.setting);
+    }
+  }
 }
+
+/** The value of a tombstone version: says what happened, holds nothing usable. */
+const DROPPED_VALUE = 'dropped: an operator dropped this token; the broker writes a new one here on its next refresh';
 
 export function statusOf(err: unknown): number | undefined {
   const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
@@ -81,7 +109,7 @@ export function statusOf(err: unknown): number | undefined {
 }
 
 /** Maps an SDK error to a StoreError with the status and service error code only (no SDK message, no body). */
-function storeError(err: unknown, op: 'read' | 'write', name: string, setting = 'KEY_VAULT_URL'): StoreError {
+function storeError(err: unknown, op: 'read' | 'write' | 'drop', name: string, setting = 'KEY_VAULT_URL'): StoreError {
   const status = statusOf(err);
   const code = (err as { code?: unknown } | undefined)?.code;
   const service = typeof code === 'string' && /^[A-Za-z]{1,64}$/.test(code) ? ` ${code}` : '';

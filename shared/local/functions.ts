@@ -3,17 +3,20 @@
 import type { HttpFunction, TimerFunction } from './host.js';
 
 export async function loadFunctions(): Promise<{ http: HttpFunction[]; timers: TimerFunction[] }> {
-  const [{ tokenOptions }, { healthOptions }, { healthDetailsOptions }, { refreshTimerOptions }] = await Promise.all([
+  const [{ tokenOptions }, { healthOptions }, { healthDetailsOptions }, { refreshTimerOptions }, { manageRefreshOptions, manageDropOptions }] = await Promise.all([
     import('../../functions/token.js'),
     import('../../functions/health.js'),
     import('../../functions/health-details.js'),
     import('../../functions/refresh-timer.js'),
+    import('../../functions/manage.js'),
   ]);
   return {
     http: [
       { name: 'token', options: tokenOptions },
       { name: 'health', options: healthOptions },
       { name: 'healthDetails', options: healthDetailsOptions },
+      { name: 'manageRefresh', options: manageRefreshOptions },
+      { name: 'manageDrop', options: manageDropOptions },
     ],
     timers: [{ name: 'refreshTokens', options: refreshTimerOptions }],
   };

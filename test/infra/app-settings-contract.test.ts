@@ -198,7 +198,8 @@ describe('app settings written by infra/ satisfy the configuration contract', ()
     expect(at('properties.functionAppConfig.deployment.storage.authentication.userAssignedIdentityResourceId')).toBe('<identity.id>');
     expect(at('properties.keyVaultReferenceIdentity')).toBe('<identity.id>');
     const main = entryFile(all);
-    expect(resourcesOfType(main, 'Microsoft.ManagedIdentity/userAssignedIdentities')).toHaveLength(1);
+    // The app's one identity; the only other one is the alert rules' (it reads telemetry, the app never does).
+    expect(resourcesOfType(main, 'Microsoft.ManagedIdentity/userAssignedIdentities').map((r) => r.symbol)).toEqual(['identity', 'alertIdentity']);
     const principal = (module: string, param: string) => {
       const call = declarations(main).modules.find((m) => m.symbol === module)!;
       return evaluate(property(call.body, `params.${param}`)!, entryScope(all, main, REQUIRED_PARAMS));
@@ -206,6 +207,7 @@ describe('app settings written by infra/ satisfy the configuration contract', ()
     for (const [module, param] of [['keyVaultAccess', 'brokerPrincipalId'], ['tokenVaultAccess', 'brokerPrincipalId'], ['storage', 'identityPrincipalId'], ['monitoring', 'identityPrincipalId']] as const) {
       expect(String(principal(module, param))).toBe('<identity.properties.principalId>');
     }
+    expect(String(principal('alerts', 'identityPrincipalId'))).toBe('<alertIdentity.properties.principalId>');
   });
 });
 

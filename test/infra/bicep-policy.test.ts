@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import {
   RULES,
   type Rule,
+  actionGroupRule,
+  alertRulesRule,
   appInsightsRule,
   appSettingsNoSecretsRule,
   easyAuthRule,
@@ -617,5 +619,154 @@ describe(outputsUpperSnakeRule.id, () => {
   test('fails on an output that exposes keys', async () => {
     const { messages } = await run(outputsUpperSnakeRule, ['infra/main.bicep', 'output STORAGE_KEY string = st.listKeys().keys[0].value\n']);
     expect(messages).toEqual([expect.stringContaining('exposes a list*() result')]);
+  });
+});
+
+// ------------------------------------------------------------------ alerts
+
+const ALERTS = `
+@description('x')
+param identityId string
+@description('x')
+param identityPrincipalId string
+@description('x')
+@secure()
+param webhookUrl string = ''
+@description('x')
+param emailAddresses array = []
+
+// Log Analytics Reader
+var workspaceReaderId = '73c42c96-874c-492b-b04d-ab87d138a893'
+// Monitoring Reader
+var componentReaderId = '43d0d8ad-25c7-4714-9337-8ba259a9fe05'
+var emailReceivers = [for (address, i) in emailAddresses: {
+  name: 'email-\${i}'
+  emailAddress: address
+  useCommonAlertSchema: true
+}]
+var query = '''
+customMetrics
+| where name == 'broker.refresh'
+| extend profile = tostring(customDimensions['broker.profile'])
+| summarize failures = count() by profile
+'''
+
+resource appi 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: 'appi'
+}
+resource log 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+  name: 'log'
+}
+resource workspaceReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(log.id, identityPrincipalId, workspaceReaderId)
+  scope: log
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', workspaceReaderId)
+    principalId: identityPrincipalId
+  }
+}
+resource componentReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appi.id, identityPrincipalId, componentReaderId)
+  scope: appi
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', componentReaderId)
+    principalId: identityPrincipalId
+  }
+}
+resource group 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: 'ag'
+  location: 'global'
+  properties: {
+    groupShortName: 'tokenbroker'
+    enabled: true
+    emailReceivers: emailReceivers
+    webhookReceivers: [
+      {
+        name: 'webhook'
+        serviceUri: webhookUrl
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+resource rule 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'rule'
+  location: 'norwayeast'
+  kind: 'LogAlert'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '\${identityId}': {}
+    }
+  }
+  properties: {
+    enabled: true
+    severity: 1
+    scopes: [
+      appi.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT1H'
+    criteria: {
+      allOf: [
+        {
+          query: query
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        group.id
+      ]
+    }
+  }
+}
+`;
+
+describe(alertRulesRule.id, () => {
+  test('passes a rule with its own identity, both reader roles, the component as scope and a contract query', async () => {
+    expect(await run(alertRulesRule, ALERTS)).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails without a managed identity (the rule would run as whoever last edited it)', () =>
+    expectViolation(alertRulesRule, variant(ALERTS, "type: 'UserAssigned'", "type: 'None'"), 'identity.type is "None"'));
+  test('fails when the identity cannot read the workspace', () =>
+    expectViolation(alertRulesRule, variant(ALERTS, 'scope: log\n', 'scope: appi\n'), 'no Log Analytics Reader role on the workspace'));
+  test('fails when the identity cannot read the component', () =>
+    expectViolation(alertRulesRule, variant(ALERTS, 'roleDefinitionId: subscriptionResourceId(\'Microsoft.Authorization/roleDefinitions\', componentReaderId)', 'roleDefinitionId: subscriptionResourceId(\'Microsoft.Authorization/roleDefinitions\', workspaceReaderId)'), 'no Monitoring Reader role on the component'));
+  test('fails when scoped to the resource group', () =>
+    expectViolation(alertRulesRule, variant(ALERTS, '      appi.id\n', '      resourceGroup().id\n'), 'is not an Application Insights component'));
+  test('fails when disabled', () => expectViolation(alertRulesRule, variant(ALERTS, '    enabled: true\n    severity', '    enabled: false\n    severity'), 'properties.enabled is false'));
+  test('fails without an action group', () =>
+    expectViolation(alertRulesRule, variant(ALERTS, '    actions: {\n      actionGroups: [\n        group.id\n      ]\n    }\n', ''), 'actionGroups is not set'));
+  test('fails on a misspelt metric name (the rule would never fire)', () =>
+    expectViolation(alertRulesRule, variant(ALERTS, "name == 'broker.refresh'", "name == 'broker.refreshes'"), 'metric "broker.refreshes" is not one the broker emits'));
+  test('fails on an attribute the metric does not carry', () =>
+    expectViolation(alertRulesRule, variant(ALERTS, "customDimensions['broker.profile']", "customDimensions['profile']"), 'attribute "profile" is not one of the metrics it reads'));
+  test('fails on a query that does not filter on a metric name', () =>
+    expectViolation(alertRulesRule, variant(ALERTS, "| where name == 'broker.refresh'\n", ''), 'without filtering on a metric name'));
+});
+
+describe(actionGroupRule.id, () => {
+  test('passes a global, enabled group with common-schema receivers and a secure webhook', async () => {
+    expect(await run(actionGroupRule, ALERTS)).toMatchObject({ violations: [], checked: 1 });
+  });
+  test('fails on a webhook URL from a plain parameter', () =>
+    expectViolation(actionGroupRule, variant(ALERTS, "@secure()\nparam webhookUrl", 'param webhookUrl'), 'must come from a @secure() parameter'));
+  test('fails on a webhook URL written into the template', () =>
+    expectViolation(actionGroupRule, variant(ALERTS, 'serviceUri: webhookUrl', "serviceUri: 'https://hooks.example/abc?token=1'"), 'must come from a @secure() parameter'));
+  test('fails on an e-mail receiver without the common alert schema (through the variable it comes from)', () =>
+    expectViolation(actionGroupRule, variant(ALERTS, '  emailAddress: address\n  useCommonAlertSchema: true\n', '  emailAddress: address\n  useCommonAlertSchema: false\n'), 'emailReceivers does not set useCommonAlertSchema: true'));
+  test('fails on a short name over 12 characters', () =>
+    expectViolation(actionGroupRule, variant(ALERTS, "groupShortName: 'tokenbroker'", "groupShortName: 'maskinporten-broker'"), 'groupShortName must be a literal of 1-12 characters'));
+  test('fails on a regional location', () => expectViolation(actionGroupRule, variant(ALERTS, "location: 'global'", "location: 'norwayeast'"), 'location is "norwayeast"'));
+});
+
+describe(`${roleAssignmentRule.id}: the alert identity's reader roles`, () => {
+  test('Log Analytics Reader belongs on the workspace, Monitoring Reader on the component', async () => {
+    expect((await run(roleAssignmentRule, ALERTS)).violations).toEqual([]);
+    await expectViolation(roleAssignmentRule, variant(ALERTS, 'scope: log\n', 'scope: appi\n'), 'Log Analytics Reader is scoped to Microsoft.Insights/components');
   });
 });

@@ -46,6 +46,8 @@ export const DOCUMENTED_ROLES: Readonly<Record<string, { name: string; scopeType
   '12338af0-0e69-4776-bea7-57ae8d297424': { name: 'Key Vault Crypto User', scopeTypes: ['Microsoft.KeyVault/vaults'] },
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': { name: 'Storage Blob Data Owner', scopeTypes: ['Microsoft.Storage/storageAccounts'] },
   '3913510d-42f4-4e42-8a64-420c390055eb': { name: 'Monitoring Metrics Publisher', scopeTypes: ['Microsoft.Insights/components'] },
+  '73c42c96-874c-492b-b04d-ab87d138a893': { name: 'Log Analytics Reader', scopeTypes: ['Microsoft.OperationalInsights/workspaces'] },
+  '43d0d8ad-25c7-4714-9337-8ba259a9fe05': { name: 'Monitoring Reader', scopeTypes: ['Microsoft.Insights/components'] },
 });
 const SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
 const SECRETS_OFFICER = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7';
@@ -592,6 +594,117 @@ export const outputsUpperSnakeRule: Rule = {
   },
 };
 
+// ------------------------------------------------------------------ alerts
+
+/** The broker's metrics as the telemetry emits them to Application Insights (customMetrics): name -> attributes. */
+export const TELEMETRY_CONTRACT: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  'broker.refresh': ['broker.profile', 'broker.refresh.outcome', 'error.type', 'broker.trigger'],
+  'broker.token.time_to_expiry': ['broker.profile'],
+  'http.client.request.duration': ['server.address', 'http.response.status_code', 'error.type', 'broker.upstream'],
+  'broker.token.served': ['broker.profile', 'broker.outcome', 'broker.caller.app_id'],
+  'broker.key.expires_in': ['broker.profile', 'broker.key.source'],
+  'broker.key.age': ['broker.profile', 'broker.key.source'],
+});
+const READER_ROLES = { workspace: '73c42c96-874c-492b-b04d-ab87d138a893', component: '43d0d8ad-25c7-4714-9337-8ba259a9fe05' };
+
+/** KQL texts in a file: every string literal (multi-line ones included) that reads customMetrics. */
+export function kqlTexts(file: BicepFile): { node: Node; text: string }[] {
+  const out: { node: Node; text: string }[] = [];
+  for (const n of walk(file.root)) {
+    if (n.type !== 'string') continue;
+    const text = n.text.startsWith("'''") ? n.text.slice(3, -3) : (stringLiteral(n) ?? n.text);
+    if (/\bcustomMetrics\b/.test(text)) out.push({ node: n, text });
+  }
+  return out;
+}
+
+/** Metric names and customDimensions keys a KQL text uses, and which of them the telemetry contract lacks. */
+export function kqlContractProblems(text: string): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const m of text.matchAll(/\bname\s*==\s*'([^']*)'/g)) names.add(m[1]!);
+  for (const m of text.matchAll(/\bname\s+in\s*\(([^)]*)\)/g)) for (const q of m[1]!.matchAll(/'([^']*)'/g)) names.add(q[1]!);
+  if (names.size === 0) problems.push('reads customMetrics without filtering on a metric name');
+  for (const n of names) if (!(n in TELEMETRY_CONTRACT)) problems.push(`metric "${n}" is not one the broker emits (${Object.keys(TELEMETRY_CONTRACT).join(', ')})`);
+  const attributes = new Set([...names].flatMap((n) => TELEMETRY_CONTRACT[n] ?? []));
+  for (const m of text.matchAll(/customDimensions\[\s*'([^']*)'\s*\]/g)) {
+    if (!attributes.has(m[1]!)) problems.push(`attribute "${m[1]}" is not one of the metrics it reads (${[...names].join(', ')})`);
+  }
+  return problems;
+}
+
+export const alertRulesRule: Rule = {
+  id: 'alert-rules-identity-readers-contract',
+  description: 'A log alert rule runs as a managed identity that holds reader roles on the workspace and the component (App Insights takes Entra ID only), is scoped to the component, is enabled, notifies an action group, and queries only metrics and attributes the broker emits',
+  check(files) {
+    const report = new Report(this.id);
+    for (const file of files) {
+      const rules = resourcesOfType(file, 'Microsoft.Insights/scheduledQueryRules', { existing: false });
+      for (const r of rules) {
+        report.checked++;
+        expectLiteral(report, file, r, 'kind', ['LogAlert']);
+        expectLiteral(report, file, r, 'identity.type', ['UserAssigned', 'SystemAssigned']);
+        expectLiteral(report, file, r, 'properties.enabled', [true]);
+        const scopes = property(r.body, 'properties.scopes');
+        const scopeItems = scopes?.type === 'array' ? scopes.namedChildren : [];
+        if (scopeItems.length === 0) report.add(file, scopes ?? r.node, `${label(r)}: properties.scopes must list the Application Insights component`);
+        for (const item of scopeItems) {
+          const symbol = item.type === 'member_expression' ? item.childForFieldName('object')?.text : undefined;
+          const target = symbol ? resourceBySymbol(file, symbol) : undefined;
+          if (target?.type.toLowerCase() !== 'microsoft.insights/components') report.add(file, item, `${label(r)}: scope ${item.text} is not an Application Insights component's id (a resource group or subscription scope would query every resource's logs)`);
+        }
+        if (!property(r.body, 'properties.actions.actionGroups')) report.add(file, r.node, `${label(r)}: properties.actions.actionGroups is not set: the alert would notify no one`);
+      }
+      if (rules.length === 0) continue;
+      const assignments = resourcesOfType(file, 'Microsoft.Authorization/roleAssignments', { existing: false });
+      for (const [what, roleId, type] of [['workspace', READER_ROLES.workspace, 'Microsoft.OperationalInsights/workspaces'], ['component', READER_ROLES.component, 'Microsoft.Insights/components']] as const) {
+        const found = assignments.some((a) => roleIdOf(file, a) === roleId && scopeTarget(file, a)?.type.toLowerCase() === type.toLowerCase());
+        if (!found) report.add(file, file.root, `${file.path}: the alert rules' identity has no ${DOCUMENTED_ROLES[roleId]!.name} role on the ${what} (${type}), so its queries would be refused`);
+      }
+      const queries = kqlTexts(file);
+      if (queries.length === 0) report.add(file, file.root, `${file.path}: alert rules but no query over customMetrics`);
+      for (const q of queries) for (const p of kqlContractProblems(q.text)) report.add(file, q.node, `alert query: ${p}`);
+    }
+    return report.result();
+  },
+};
+
+/** The objects a receivers list is built from: inline objects, or objects in the variables it names (loops too). */
+function receiverObjects(file: BicepFile, n: Node | undefined, depth = 0): Node[] {
+  if (!n || depth > 10) return [];
+  const out: Node[] = [];
+  for (const x of walk(n)) {
+    if (x.type === 'object' && objectEntries(x).some((e) => e.key === 'name')) out.push(x);
+    if (x.type === 'identifier') out.push(...receiverObjects(file, declarations(file).vars.get(x.text)?.value, depth + 1));
+  }
+  return out;
+}
+
+export const actionGroupRule: Rule = {
+  id: 'action-group-global-common-schema-secure-webhook',
+  description: 'An action group is global and enabled, its short name fits (12 characters), every receiver uses the common alert schema, and a webhook URL comes from a @secure() parameter',
+  check(files) {
+    const report = new Report(this.id);
+    eachResource(files, 'Microsoft.Insights/actionGroups', report, (file, r) => {
+      expectLiteral(report, file, r, 'location', ['global']);
+      expectLiteral(report, file, r, 'properties.enabled', [true]);
+      const short = resolvedLiteral(file, property(r.body, 'properties.groupShortName'));
+      if (typeof short !== 'string' || short.length < 1 || short.length > 12) report.add(file, property(r.body, 'properties.groupShortName') ?? r.node, `${label(r)}: groupShortName must be a literal of 1-12 characters`);
+      for (const kind of ['emailReceivers', 'webhookReceivers']) {
+        for (const o of receiverObjects(file, property(r.body, `properties.${kind}`))) {
+          if (resolvedLiteral(file, property(o, 'useCommonAlertSchema')) !== true) report.add(file, o, `${label(r)}: a receiver in ${kind} does not set useCommonAlertSchema: true`);
+          const uri = property(o, 'serviceUri');
+          if (uri) {
+            const params = [...walk(uri)].filter((x) => x.type === 'identifier').map((x) => declarations(file).params.get(x.text)).filter((p) => p !== undefined);
+            if (params.length === 0 || params.some((p) => !decorator(p.decorators, 'secure'))) report.add(file, uri, `${label(r)}: webhook serviceUri ${uri.text} must come from a @secure() parameter (webhook URLs carry tokens)`);
+          }
+        }
+      }
+    });
+    return report.result();
+  },
+};
+
 export const RULES: readonly Rule[] = [
   keyVaultRule,
   storageRule,
@@ -609,6 +722,8 @@ export const RULES: readonly Rule[] = [
   easyAuthRule,
   paramsDescribedRule,
   outputsUpperSnakeRule,
+  alertRulesRule,
+  actionGroupRule,
 ];
 
 /** Convenience for tests: the violations of one rule over some files. */

@@ -119,7 +119,9 @@ describe('.github/workflows/deploy.yml', () => {
   test('logs in with OIDC only (ids, no client secret)', () => {
     const login = workflow.jobs['deploy']!.steps.find((s) => s.uses?.startsWith('azure/login@'))!;
     expect(Object.keys(login.with ?? {}).sort()).toEqual(['client-id', 'subscription-id', 'tenant-id']);
-    expect(WORKFLOW_TEXT).not.toMatch(/client-secret|creds:|AZURE_CREDENTIALS|secrets\./);
+    expect(WORKFLOW_TEXT).not.toMatch(/client-secret|creds:|AZURE_CREDENTIALS/);
+    // The one repository secret is the alert webhook URL, a template parameter, never an Azure credential.
+    expect([...WORKFLOW_TEXT.matchAll(/secrets\.(\w+)/g)].map((m) => m[1])).toEqual(['ALERT_WEBHOOK_URL']);
   });
 
   test('checkouts keep no git credentials on disk', () => {
@@ -169,8 +171,16 @@ describe('every template parameter can be set as a repository variable', () => {
     );
   });
 
-  test('each is read from vars and written into the azd environment', () => {
-    expect(variables.filter((name) => configure.env?.[name] !== `\${{ vars.${name} }}`)).toEqual([]);
+  // A @secure() parameter (the alert webhook URL) comes from a repository secret, never a variable (variables are
+  // readable by anyone who can read the repository settings, and are printed in logs).
+  const mapping = JSON.parse(parameters).parameters as Record<string, { value: string }>;
+  const secureParams = [...read('infra/main.bicep').matchAll(/@secure\(\)\s*\nparam (\w+)/g)].map((m) => m[1]!);
+  const secureVariables = secureParams.map((p) => /\$\{([A-Z][A-Z0-9_]*)/.exec(mapping[p]?.value ?? '')?.[1]).filter((v): v is string => v !== undefined);
+
+  test('each is read from vars (a @secure() one from secrets) and written into the azd environment', () => {
+    expect(secureVariables).toEqual(['ALERT_WEBHOOK_URL']);
+    expect(variables.filter((name) => !secureVariables.includes(name) && configure.env?.[name] !== `\${{ vars.${name} }}`)).toEqual([]);
+    expect(secureVariables.filter((name) => configure.env?.[name] !== `\${{ secrets.${name} }}`)).toEqual([]);
     expect(variables.filter((name) => !loop.includes(name))).toEqual([]);
   });
 

@@ -141,6 +141,12 @@ describe('no secret material leaves the broker', () => {
     expect(await call('GET', '/api/token/extra', await entra.issueToken({ roles: ['Tokens.Read.extra'] }))).toBe(200);
     expect(await call('GET', '/api/token', await entra.issueToken({ roles: ['Tokens.Read.All'] }))).toBe(200);
     expect(await call('GET', '/api/health')).toBe(200);
+    // operator actions: refused without Tokens.Admin; a forced refresh and a drop answer with fingerprints only
+    expect(await call('POST', '/api/manage/refresh', await entra.issueToken({ roles: ['Tokens.Read.All'] }))).toBe(403);
+    expect(await call('POST', '/api/manage/refresh', await entra.issueToken({ roles: ['Tokens.Admin'] }))).toBe(200);
+    expect(await call('POST', '/api/manage/drop/extra', await entra.issueToken({ roles: ['Tokens.Admin'] }))).toBe(200);
+    expect(await call('GET', '/api/token/extra', await entra.issueToken({ roles: ['Tokens.Read.extra'] }))).toBe(200);
+    expect(logs.filter((l) => l.includes('{"audit":"manage"')).length).toBe(3);
     expect(logs.filter((l) => l.includes('{"audit":"token"')).length).toBeGreaterThanOrEqual(7);
     expect(grants.size).toBeGreaterThanOrEqual(5);
     expect(upstreamTokens.size).toBeGreaterThanOrEqual(3);
@@ -169,7 +175,7 @@ describe('no secret material leaves the broker', () => {
     }
     const audits = logs.filter((l) => l.includes('{"audit":'));
     expect(audits.length).toBeGreaterThanOrEqual(9);
-    for (const line of audits) expect(line).toMatch(/"tokenFingerprint":"sha256:[0-9a-f]{16}"|"outcome":"(refused|failed)"/);
+    for (const line of audits) expect(line).toMatch(/"(token|dropped)Fingerprint":"sha256:[0-9a-f]{16}"|"outcome":"(refused|failed)"/);
     const keyOnly = [...privateMembers(k.jwk), ...grants, ...callerTokens];
     for (const text of tokenBodies) for (const secret of keyOnly) expect(text.includes(secret)).toBe(false);
   });
