@@ -1,0 +1,145 @@
+// The Node client against the real broker: `npm run host` as a child process over the simulators, a local stand-in
+// for an Altinn API, and the client's calls to the broker counted through its fetch option.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { TokenCredential } from '@azure/identity';
+import { createBrokerClient, BrokerClientError, type BrokerClientOptions } from '../../client/index.js';
+import { startHostProcess, type HostProcess } from '../helpers/host-process.js';
+import { makeClock, startWorld, type World } from '../helpers/world.js';
+import { startApiServer, type ApiServer } from './api-server.js';
+
+let world: World;
+let host: HostProcess;
+let api: ApiServer;
+let credential: TokenCredential;
+
+beforeAll(async () => {
+  world = await startWorld();
+  api = await startApiServer();
+  host = await startHostProcess({
+    ...world.env,
+    REFRESH_SCHEDULE: '0 0 0 1 1 *',
+    // every timer run mints a new token (so tests can make the broker hold a newer one than a client has)
+    REFRESH_BEFORE_EXPIRY_SECONDS: '86400',
+    // a Maskinporten failure is answered at once (503 + Retry-After) instead of being retried by the broker
+    RETRY_MAX_ATTEMPTS: '1',
+    PROFILE__flaky__MASKINPORTEN_SCOPES: 'extra:scope',
+  });
+  credential = { getToken: async () => ({ token: 'caller-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+}, 60_000);
+
+afterAll(async () => {
+  await host?.stop();
+  await api?.close();
+  await world?.close();
+});
+
+/** A client for the host whose calls to the broker are counted. */
+function client(extra: Partial<BrokerClientOptions> = {}) {
+  const calls: string[] = [];
+  const c = createBrokerClient({
+    url: host.url,
+    scope: 'api://broker/.default',
+    credential,
+    fetch: (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.startsWith(host.url)) calls.push(url);
+      return fetch(input, init);
+    },
+    ...extra,
+  });
+  return { c, calls };
+}
+
+/** Runs the host's timer now and waits until it has stored a new token version. */
+async function rotate(secret = 'altinn-token'): Promise<string> {
+  const before = world.sims.keyVault.listVersions(secret).length;
+  expect((await fetch(`${host.url}/admin/functions/refreshTokens`, { method: 'POST' })).status).toBe(202);
+  for (let i = 0; i < 100 && world.sims.keyVault.listVersions(secret).length === before; i++) await new Promise((r) => setTimeout(r, 50));
+  const versions = world.sims.keyVault.listVersions(secret);
+  expect(versions.length).toBeGreaterThan(before);
+  return versions.at(-1)!.value;
+}
+
+describe('createBrokerClient against the local host', () => {
+  test('100 concurrent getToken calls make one broker call and get the token the broker stored', async () => {
+    const { c, calls } = client();
+    const tokens = await Promise.all(Array.from({ length: 100 }, () => c.getToken()));
+    expect(calls).toEqual([`${host.url}/api/token/default`]);
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
+    const stored = world.sims.keyVault.getSecret('altinn-token')!;
+    expect(tokens[0]!.token).toBe(stored.value);
+    expect(tokens[0]!.expiresAt.getTime()).toBe(stored.attributes.exp! * 1000);
+    await c.getToken();
+    expect(calls).toHaveLength(1);
+  });
+
+  // before any timer run: the timer refreshes every profile, and "flaky" must have no token yet
+  test('a 503 with Retry-After is waited out, within the bound', async () => {
+    const mp = world.sims.maskinporten.faults;
+    // longer than maxRetryAfterSeconds: the broker's error at once, with its code and Retry-After
+    mp.enqueue({ status: 503, headers: { 'Retry-After': '120' } });
+    const impatient = client({ profile: 'flaky', maxRetryAfterSeconds: 30 });
+    const err = (await impatient.c.getToken().catch((e: unknown) => e)) as BrokerClientError;
+    expect(err).toBeInstanceOf(BrokerClientError);
+    expect(err).toMatchObject({ code: 'MASKINPORTEN_UNAVAILABLE', status: 503, retryAfterSeconds: 120 });
+    expect(err.detail).toMatch(/Maskinporten/);
+    expect(impatient.calls).toHaveLength(1);
+    // one second: waited, then the broker succeeds
+    mp.enqueue({ status: 503, headers: { 'Retry-After': '1' } });
+    const { c, calls } = client({ profile: 'flaky' });
+    const t0 = Date.now();
+    const token = await c.getToken();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000);
+    expect(calls).toEqual([`${host.url}/api/token/flaky`, `${host.url}/api/token/flaky`]);
+    expect(token.token).toBe(world.sims.keyVault.getSecret('altinn-token-flaky')!.value);
+  });
+
+  test('a token near expiry is renewed from the broker', async () => {
+    const clock = makeClock();
+    const { c, calls } = client({ now: clock.now });
+    const first = await c.getToken();
+    const newer = await rotate();
+    expect(newer).not.toBe(first.token);
+    expect((await c.getToken()).token).toBe(first.token); // plenty left: from memory
+    expect(calls).toHaveLength(1);
+    clock.advance(first.expiresAt.getTime() - Date.now() - 30_000); // 30 s left, inside the 60 s margin
+    const renewed = await c.getToken();
+    expect(renewed.token).toBe(newer);
+    expect(renewed.expiresAt.getTime()).toBeGreaterThanOrEqual(first.expiresAt.getTime());
+    expect(calls).toHaveLength(2);
+  });
+
+  test('a broker problem surfaces its code and detail', async () => {
+    const { c } = client({ profile: 'nosuch' });
+    await expect(c.getToken()).rejects.toMatchObject({
+      name: 'BrokerClientError',
+      code: 'PROFILE_NOT_FOUND',
+      status: 404,
+      detail: expect.stringMatching(/Configured profiles: default, flaky/),
+    });
+  });
+
+  test('fetch sets the Authorization header and renews the token after a 401 from the API', async () => {
+    const { c, calls } = client();
+    const first = await c.getToken();
+    const newer = await rotate();
+    api.refused.add(first.token);
+    const before = api.seen.length;
+    const res = await c.fetch(`${api.url}/storage/api/v1/applications`, { method: 'PUT', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(200);
+    expect(api.seen.slice(before)).toEqual([
+      { authorization: `Bearer ${first.token}`, body: '{"a":1}' },
+      { authorization: `Bearer ${newer}`, body: '{"a":1}' },
+    ]);
+    expect(calls).toHaveLength(2);
+    // the renewed token is kept: the next call needs no broker call
+    expect((await c.fetch(`${api.url}/x`)).status).toBe(200);
+    expect(api.seen.at(-1)!.authorization).toBe(`Bearer ${newer}`);
+    expect(calls).toHaveLength(2);
+  });
+
+  test('nothing the client did put a token in the host output', () => {
+    const out = host.output();
+    for (const v of world.sims.keyVault.listVersions('altinn-token')) expect(out).not.toContain(v.value);
+  });
+});
