@@ -14,6 +14,7 @@ export async function refreshTimerHandler(timer: Timer, context: InvocationConte
     log.error((err as Error).message);
     throw err;
   }
+  runtime.announce(log);
   if (timer.isPastDue) log.warn('The refresh timer is running late.');
   const reports = await runtime.refreshAll(log);
   log.info(`Refresh run: ${reports.map((r) => `${r.profile}=${r.outcome}`).join(', ')}.`);

@@ -32,6 +32,8 @@ export interface ProfileStatus {
   /** A minted token that could not be written to the vault yet (retried on the next run). */
   readonly storePending: boolean;
   readonly keyVersion?: string;
+  /** The last key check (start-up or refresh) failed and no key has loaded since. */
+  readonly keyCheck?: { readonly at: string; readonly outcome: 'failed'; readonly errorCode?: BrokerErrorCode; readonly error?: string };
 }
 
 export interface BrokerPolicy {
@@ -44,6 +46,8 @@ export interface ProfileBrokerDeps extends MintContext {
   readonly environment: string;
   readonly policy: BrokerPolicy;
   readonly store: SecretStore;
+  /** Where the key secret is read (KEY_VAULT_URL) when tokens go to another vault; default `store`. */
+  readonly keyStore?: SecretStore;
 }
 
 /** With nothing valid left to serve; `cause` says why the refresh failed. */
@@ -62,6 +66,7 @@ export class ProfileBroker {
   private key?: { version: string; key: SigningKey };
   private unstored?: CachedToken;
   private last?: ProfileStatus['lastRefresh'];
+  private keyProblem?: ProfileStatus['keyCheck'];
   /** ms since epoch; see getToken. */
   private retryNotBefore = 0;
   /** Identifies everything that changes the token (../shared/protocol.md §6); stored as a tag. */
@@ -124,6 +129,11 @@ export class ProfileBroker {
       return true;
     } catch (err) {
       const code = err instanceof BrokerError ? err.code : 'unexpected';
+      this.keyProblem = {
+        at: new Date(this.deps.now()).toISOString(),
+        outcome: 'failed',
+        ...(err instanceof BrokerError && { errorCode: err.code, error: err.message }),
+      };
       log.error(`[${this.deps.profile.name}] Key check failed (${code}): ${err instanceof Error ? err.message : 'unknown error'}`);
       return false;
     }
@@ -138,6 +148,7 @@ export class ProfileBroker {
       ...(cur && { tokenExpiresAt: new Date(cur.expiresAt).toISOString(), tokenSource: cur.source }),
       storePending: this.unstored !== undefined,
       ...(this.key && { keyVersion: this.key.version }),
+      ...(this.keyProblem && { keyCheck: this.keyProblem }),
     };
   }
 
@@ -206,11 +217,15 @@ export class ProfileBroker {
 
   /** Reads the key secret and decodes it again only when its version changed (rotation without restart). */
   private async loadKey(log: Logger): Promise<SigningKey> {
-    const { profile, store } = this.deps;
-    const secret = await readKeySecret(store, profile);
-    if (this.key?.version === secret.version) return this.key.key;
+    const { profile, store, keyStore } = this.deps;
+    const secret = await readKeySecret(keyStore ?? store, profile);
+    if (this.key?.version === secret.version) {
+      this.keyProblem = undefined;
+      return this.key.key;
+    }
     const key = await decodeProfileKey(secret, profile, log);
     this.key = { version: secret.version, key };
+    this.keyProblem = undefined;
     return key;
   }
 

@@ -27,12 +27,29 @@ export interface Profile {
   readonly resource?: readonly string[];
   readonly consumerOrg?: string;
   readonly systemUser?: SystemUser;
+  /** App roles that open this profile's token (PROFILE__<name>__AUTH_ROLES / AUTH_ROLES) instead of the default
+   *  `Tokens.Read.All` or `Tokens.Read.<name>`; only used when caller authorization is on. */
+  readonly authRoles?: readonly string[];
+}
+
+/** Caller authorization with Entra ID access tokens (on when AUTH_TENANT_ID is set). */
+export interface CallerAuthConfig {
+  readonly tenantId: string;
+  /** Accepted `aud` values: the broker's app ID URI and/or client id. */
+  readonly audiences: readonly string[];
+  /** Without trailing slash, e.g. https://login.microsoftonline.com (or a loopback simulator). */
+  readonly authority: string;
 }
 
 export interface Config {
   readonly keyVaultUrl: string;
   /** true when KEY_VAULT_URL points at a loopback simulator (plain http allowed, dummy credential). */
   readonly localVault: boolean;
+  /** Where token secrets are written (TOKEN_VAULT_URL); the key vault (KEY_VAULT_URL) when not set. */
+  readonly tokenVaultUrl: string;
+  readonly localTokenVault: boolean;
+  /** Caller authorization; undefined when off (AUTH_TENANT_ID not set): then the function key guards the token. */
+  readonly auth?: CallerAuthConfig;
   readonly environment: Environment;
   /** Maskinporten issuer, with trailing slash; the grant's `aud`. */
   readonly issuer: string;
@@ -72,6 +89,7 @@ export const PROFILE_SETTINGS = [
   'MASKINPORTEN_CONSUMER_ORG',
   'ALTINN_SYSTEMUSER_ORG',
   'ALTINN_SYSTEMUSER_EXTERNAL_REF',
+  'AUTH_ROLES',
 ] as const;
 type ProfileSetting = (typeof PROFILE_SETTINGS)[number];
 
@@ -211,6 +229,9 @@ function parseProfile(
     r.fail(settingName('ALTINN_SYSTEMUSER_EXTERNAL_REF'), 'SETTING_CONFLICT', 'needs ALTINN_SYSTEMUSER_ORG: set the system user\'s org number too, or remove this setting.');
   }
 
+  const authRolesText = get('AUTH_ROLES');
+  const authRoles = authRolesText === undefined ? undefined : splitList(authRolesText);
+
   if (clientId === undefined || scopes.length === 0 || keySecret === undefined || tokenSecret === undefined) return undefined;
   return Object.freeze({
     name,
@@ -225,6 +246,7 @@ function parseProfile(
     ...(systemUserOrg !== undefined && {
       systemUser: Object.freeze({ orgId: systemUserOrg, ...(externalRef !== undefined && { externalRef }) }),
     }),
+    ...(authRoles !== undefined && { authRoles: Object.freeze(authRoles) }),
   });
 }
 
@@ -297,10 +319,16 @@ export function parseConfig(env: Env): Config {
     tokenSecrets.set(p.tokenSecret, p.name);
   }
 
+  const tokenVault = r.url('TOKEN_VAULT_URL', r.raw('TOKEN_VAULT_URL'));
+  const auth = parseCallerAuth(r, [base, ...named]);
+
   if (r.problems.length > 0 || !vault || !base) throw new ConfigError(r.problems);
   return Object.freeze({
     keyVaultUrl: withoutTrailingSlash(vault.href),
     localVault: vault.protocol === 'http:',
+    tokenVaultUrl: withoutTrailingSlash((tokenVault ?? vault).href),
+    localTokenVault: (tokenVault ?? vault).protocol === 'http:',
+    ...(auth && { auth }),
     environment,
     issuer,
     tokenUrl,
@@ -312,6 +340,50 @@ export function parseConfig(env: Env): Config {
     retryMaxAttempts,
     profiles: Object.freeze([base, ...named]),
   });
+}
+
+export const ENTRA_AUTHORITY = 'https://login.microsoftonline.com';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROLE_VALUE = /^[\x21-\x7e]{1,120}$/;
+
+/** AUTH_TENANT_ID turns caller authorization on; the other AUTH_* settings then have to be right, and without it
+ *  they are refused (a half-configured authorization must not silently leave the token open to function keys). */
+function parseCallerAuth(r: Reader, profiles: ReadonlyArray<Profile | undefined>): CallerAuthConfig | undefined {
+  const tenantId = r.raw('AUTH_TENANT_ID');
+  const audienceText = r.raw('AUTH_AUDIENCE');
+  const authorityText = r.raw('AUTH_AUTHORITY');
+  const roleSettings = profiles.flatMap((p) =>
+    p?.authRoles ? [{ setting: p.name === DEFAULT_PROFILE ? 'AUTH_ROLES' : `PROFILE__${p.name}__AUTH_ROLES`, roles: p.authRoles }] : [],
+  );
+  for (const { setting, roles } of roleSettings) {
+    if (roles.length === 0 || !roles.every((role) => ROLE_VALUE.test(role))) {
+      r.fail(setting, 'SETTING_BAD_VALUE', 'must list Entra app role values (printable characters, no spaces), separated by spaces or commas.');
+    }
+  }
+  if (tenantId === undefined) {
+    for (const setting of [audienceText && 'AUTH_AUDIENCE', authorityText && 'AUTH_AUTHORITY', ...roleSettings.map((s) => s.setting)]) {
+      if (setting) r.fail(setting, 'SETTING_CONFLICT', 'has no effect without AUTH_TENANT_ID: set AUTH_TENANT_ID (and AUTH_AUDIENCE) to turn caller authorization on, or remove this setting.');
+    }
+    return undefined;
+  }
+  if (!GUID.test(tenantId)) r.fail('AUTH_TENANT_ID', 'SETTING_BAD_VALUE', 'must be the Entra tenant id (a GUID, e.g. from `az account show --query tenantId`).');
+  const audiences = audienceText === undefined ? [] : splitList(audienceText);
+  if (audiences.length === 0) {
+    r.fail('AUTH_AUDIENCE', 'SETTING_MISSING', "is required with AUTH_TENANT_ID: set it to the broker app registration's application ID URI (e.g. api://<client id>) and/or its client id.");
+  }
+  for (const aud of audiences) {
+    if (!GUID.test(aud) && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(aud)) {
+      r.fail('AUTH_AUDIENCE', 'SETTING_BAD_VALUE', 'must list application ID URIs (e.g. api://<client id>) or client ids (GUIDs), separated by spaces or commas.');
+      break;
+    }
+  }
+  const authorityUrl = r.url('AUTH_AUTHORITY', authorityText ?? ENTRA_AUTHORITY);
+  if (authorityUrl && (authorityUrl.pathname !== '/' || authorityUrl.search !== '' || authorityUrl.hash !== '')) {
+    r.fail('AUTH_AUTHORITY', 'SETTING_BAD_VALUE', 'must be the authority host only, e.g. https://login.microsoftonline.com (the tenant comes from AUTH_TENANT_ID).');
+    return undefined;
+  }
+  if (!authorityUrl || !GUID.test(tenantId) || audiences.length === 0) return undefined;
+  return Object.freeze({ tenantId: tenantId.toLowerCase(), audiences: Object.freeze(audiences), authority: withoutTrailingSlash(authorityUrl.href) });
 }
 
 function validateSchedule(r: Reader, schedule: string): void {

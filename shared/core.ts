@@ -5,3 +5,6 @@ export { ConfigError } from './errors.js';
 export { problemFor } from './problem.js';
 export { getRuntime } from './runtime.js';
 export { tokenResponseBody } from './token-response.js';
+export { audit, fingerprint } from './audit.js';
+export { checkCaller, rolesForProfile, HEALTH_READ, TOKENS_READ_ALL } from './caller-auth.js';
+export { DEFAULT_PROFILE } from './config.js';

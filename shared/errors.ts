@@ -23,7 +23,10 @@ export type BrokerErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'STORE_REJECTED'
   | 'PROFILE_NOT_FOUND'
-  | 'NO_VALID_TOKEN';
+  | 'NO_VALID_TOKEN'
+  | 'CALLER_UNAUTHENTICATED'
+  | 'CALLER_FORBIDDEN'
+  | 'CALLER_AUTH_UNAVAILABLE';
 
 export class BrokerError extends Error {
   readonly code: BrokerErrorCode;
@@ -66,6 +69,23 @@ export class ConfigError extends BrokerError {
         problems.map((p) => `  - ${p.setting} ${p.message} [${p.code}]`).join('\n'),
     );
     this.problems = Object.freeze([...problems]);
+  }
+}
+
+/** A caller of the HTTP API was refused (401/403) or could not be checked (503): see shared/caller-auth.ts. */
+export class CallerAuthError extends BrokerError {
+  /** The WWW-Authenticate header value (RFC 6750) for a 401. */
+  readonly challenge?: string;
+  /** For CALLER_FORBIDDEN: the app roles that would open the resource asked for (and nothing else). */
+  readonly requiredRoles?: readonly string[];
+  constructor(
+    code: 'CALLER_UNAUTHENTICATED' | 'CALLER_FORBIDDEN' | 'CALLER_AUTH_UNAVAILABLE',
+    message: string,
+    extra: { challenge?: string; requiredRoles?: readonly string[]; cause?: unknown } = {},
+  ) {
+    super(code, message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    if (extra.challenge !== undefined) this.challenge = extra.challenge;
+    if (extra.requiredRoles !== undefined) this.requiredRoles = Object.freeze([...extra.requiredRoles]);
   }
 }
 

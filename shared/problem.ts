@@ -3,7 +3,7 @@
 // The document is a plain object: RFC 9457 is five members, and the npm library we tried first validates `type`
 // with Node's deprecated url.parse (a runtime warning today, an error in future Node versions).
 import { NoValidTokenError } from './broker.js';
-import { BrokerError, ConfigError, UpstreamError, type BrokerErrorCode } from './errors.js';
+import { BrokerError, CallerAuthError, ConfigError, UpstreamError, type BrokerErrorCode } from './errors.js';
 
 export interface ProblemResponse {
   readonly status: number;
@@ -15,6 +15,9 @@ const STATUS: Partial<Record<BrokerErrorCode, number>> = {
   CONFIG_INVALID: 500,
   PROFILE_NOT_FOUND: 404,
   NO_VALID_TOKEN: 503,
+  CALLER_UNAUTHENTICATED: 401,
+  CALLER_FORBIDDEN: 403,
+  CALLER_AUTH_UNAVAILABLE: 503,
 };
 
 const TITLES: Partial<Record<BrokerErrorCode, string>> = {
@@ -39,6 +42,9 @@ const TITLES: Partial<Record<BrokerErrorCode, string>> = {
   TOKEN_INVALID: 'The received token is not valid',
   STORE_UNAVAILABLE: 'Key Vault is unavailable',
   STORE_REJECTED: 'Key Vault denied access',
+  CALLER_UNAUTHENTICATED: 'A valid Entra ID access token is required',
+  CALLER_FORBIDDEN: 'The caller lacks the app role for this resource',
+  CALLER_AUTH_UNAVAILABLE: 'The caller token could not be checked',
 };
 
 /** Seconds a caller should wait before asking again when no token can be served. */
@@ -49,7 +55,8 @@ export function problemFor(err: unknown, instance?: string): ProblemResponse {
   const cause = err instanceof NoValidTokenError && err.cause instanceof BrokerError ? err.cause : undefined;
   const code = cause?.code ?? broker?.code;
   const status = (broker && STATUS[broker.code]) ?? 500;
-  const headers: Record<string, string> = { 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+  if (err instanceof CallerAuthError && err.challenge !== undefined) headers['www-authenticate'] = err.challenge;
   if (status === 503) {
     const upstream = cause instanceof UpstreamError ? cause.facts.retryAfterSeconds : undefined;
     headers['retry-after'] = String(upstream ?? DEFAULT_RETRY_AFTER_SECONDS);
@@ -62,6 +69,7 @@ export function problemFor(err: unknown, instance?: string): ProblemResponse {
     ...(instance !== undefined && { instance }),
     code: code ?? 'INTERNAL',
     ...(err instanceof ConfigError && { problems: err.problems.map((p) => ({ ...p })) }),
+    ...(err instanceof CallerAuthError && err.requiredRoles && { requiredRoles: [...err.requiredRoles] }),
     ...(cause instanceof UpstreamError && cause.facts.traceId && { traceId: cause.facts.traceId }),
   };
   return { status, headers, body: JSON.stringify(doc) };

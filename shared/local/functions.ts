@@ -3,15 +3,17 @@
 import type { HttpFunction, TimerFunction } from './host.js';
 
 export async function loadFunctions(): Promise<{ http: HttpFunction[]; timers: TimerFunction[] }> {
-  const [{ tokenOptions }, { healthOptions }, { refreshTimerOptions }] = await Promise.all([
+  const [{ tokenOptions }, { healthOptions }, { healthDetailsOptions }, { refreshTimerOptions }] = await Promise.all([
     import('../../functions/token.js'),
     import('../../functions/health.js'),
+    import('../../functions/health-details.js'),
     import('../../functions/refresh-timer.js'),
   ]);
   return {
     http: [
       { name: 'token', options: tokenOptions },
       { name: 'health', options: healthOptions },
+      { name: 'healthDetails', options: healthDetailsOptions },
     ],
     timers: [{ name: 'refreshTokens', options: refreshTimerOptions }],
   };

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
       warn: (m) => log('warning', 'startup', m),
       error: (m) => log('error', 'startup', m),
     });
-    void getRuntime().checkKeys(startup);
+    const runtime = getRuntime();
+    runtime.announce(startup);
+    void runtime.checkKeys(startup);
   } catch (err) {
     log('error', 'host', `${(err as Error).message}\nThe functions will answer with this problem until the settings are fixed.`);
   }
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
   log('information', 'host', `Settings: environment${settingsFile ? ` + ${settingsFile}` : ''}.`);
   log('information', 'host', `token: [GET] ${host.url}/api/token/{profile?}`);
   log('information', 'host', `health: [GET] ${host.url}/api/health`);
+  log('information', 'host', `healthDetails: [GET] ${host.url}/api/health/details`);
   log('information', 'host', `refreshTokens: timer "${functions.timers[0]!.options.schedule}" (UTC); run now: curl -X POST ${host.url}/admin/functions/refreshTokens`);
   const stop = (signal: string) => {
     log('information', 'host', `${signal}: stopping.`);

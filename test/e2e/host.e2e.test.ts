@@ -41,9 +41,13 @@ describe('npm run host', () => {
     let health: { status?: string; profiles?: Array<{ lastRefresh?: { outcome: string } }> } = {};
     for (let i = 0; i < 50 && health.profiles?.[0]?.lastRefresh?.outcome !== 'fresh'; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      health = (await (await fetch(`${host.url}/api/health`)).json()) as typeof health;
+      health = (await (await fetch(`${host.url}/api/health/details`)).json()) as typeof health;
     }
-    expect(health).toMatchObject({ status: 'ok', profiles: [{ lastRefresh: { outcome: 'fresh' } }] });
+    expect(health).toMatchObject({ status: 'ok', callerAuthorization: 'off', profiles: [{ lastRefresh: { outcome: 'fresh' } }] });
+    const anonymous = await fetch(`${host.url}/api/health`);
+    expect(await anonymous.json()).toEqual({ status: 'ok' });
+    expect(anonymous.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(host.output()).toMatch(/Caller authorization is off/);
     expect(host.output()).toMatch(/Refresh run: default=fresh/);
   });
 

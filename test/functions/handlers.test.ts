@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { HttpRequest } from '@azure/functions';
 import { decodeJwt } from 'jose';
 import { healthHandler } from '../../functions/health.js';
+import { healthDetailsHandler } from '../../functions/health-details.js';
 import { refreshTimerHandler } from '../../functions/refresh-timer.js';
 import { tokenHandler, tokenOptions } from '../../functions/token.js';
 import { parseConfig } from '../../shared/config.js';
@@ -47,6 +48,7 @@ describe('GET /api/token', () => {
     const headers = res.headers as Record<string, string>;
     expect(headers['content-type']).toBe('application/json');
     expect(headers['cache-control']).toBe('no-store');
+    expect(headers['x-content-type-options']).toBe('nosniff');
     const json = await body(res);
     expect(Object.keys(json).sort()).toEqual(['access_token', 'expires_at', 'expires_in', 'scope', 'token_type']);
     const claims = decodeJwt(String(json.access_token));
@@ -97,7 +99,10 @@ describe('GET /api/token', () => {
       );
       const health = await healthHandler(get('/api/health'), context());
       expect(health.status).toBe(503);
-      expect(await body(health)).toMatchObject({ status: 'misconfigured', configured: false });
+      expect(await body(health)).toEqual({ status: 'misconfigured' });
+      const details = await healthDetailsHandler(get('/api/health/details'), context());
+      expect(details.status).toBe(503);
+      expect(await body(details)).toMatchObject({ status: 'misconfigured', configured: false });
     } finally {
       process.env = saved;
       setRuntime(undefined);
@@ -110,10 +115,10 @@ describe('timer and health', () => {
     const { context, lines } = capture();
     await refreshTimerHandler(timer, context('refreshTokens'));
     expect(lines.join('\n')).toMatch(/default=(refreshed|adopted|fresh)/);
-    const res = await healthHandler(get('/api/health'), context());
+    const res = await healthDetailsHandler(get('/api/health/details'), context());
     expect(res.status).toBe(200);
     const json = await body(res);
-    expect(json).toMatchObject({ status: 'ok', configured: true, environment: 'test' });
+    expect(json).toMatchObject({ status: 'ok', configured: true, environment: 'test', callerAuthorization: 'off' });
     const [profile] = json.profiles as Array<Record<string, unknown>>;
     expect(profile).toMatchObject({ profile: 'default', tokenSecret: 'altinn-token', lastRefresh: { outcome: expect.any(String) }, storePending: false });
     expect(Date.parse(String(profile!.tokenExpiresAt))).toBeGreaterThan(Date.now());
@@ -125,7 +130,7 @@ describe('timer and health', () => {
     await tokenHandler(get('/api/token'), context());
     const issued = world.sims.maskinporten.tokensIssued;
     use(world.env); // a new instance: nothing in memory
-    const json = await body(await healthHandler(get('/api/health'), context()));
+    const json = await body(await healthDetailsHandler(get('/api/health/details'), context()));
     const stored = world.sims.keyVault.getSecret('altinn-token')!;
     expect(json).toMatchObject({ status: 'ok', profiles: [{ tokenSource: 'vault', tokenExpiresAt: new Date(stored.attributes.exp! * 1000).toISOString() }] });
     expect(world.sims.maskinporten.tokensIssued).toBe(issued);
@@ -138,6 +143,8 @@ describe('timer and health', () => {
     expect(lines.join('\n')).toMatch(/KEY_NOT_FOUND.*missing-key/);
     const health = await healthHandler(get('/api/health'), context());
     expect(health.status).toBe(503);
-    expect(await body(health)).toMatchObject({ status: 'failing' });
+    expect(await body(health)).toEqual({ status: 'failing' });
+    const details = await healthDetailsHandler(get('/api/health/details'), context());
+    expect(await body(details)).toMatchObject({ status: 'failing', profiles: [{ lastRefresh: { outcome: 'failed', errorCode: 'KEY_NOT_FOUND' } }] });
   });
 });

@@ -186,3 +186,54 @@ describe('parseConfig', () => {
     expect(problems['PROFILE__d__MASKINPORTEN_SCOPES']).toMatch(/is required/);
   });
 });
+
+describe('caller authorization and the token vault settings', () => {
+  const tenant = '7e1f6a52-0000-4000-8000-00000000e17a';
+  const auth = { AUTH_TENANT_ID: tenant, AUTH_AUDIENCE: 'api://broker, 0a0b0c0d-0000-4000-8000-000000000001' };
+
+  test('off without AUTH_TENANT_ID; on with the Entra authority by default', () => {
+    expect(parseConfig(base).auth).toBeUndefined();
+    expect(parseConfig({ ...base, ...auth }).auth).toEqual({
+      tenantId: tenant,
+      audiences: ['api://broker', '0a0b0c0d-0000-4000-8000-000000000001'],
+      authority: 'https://login.microsoftonline.com',
+    });
+    expect(parseConfig({ ...base, ...auth, AUTH_AUTHORITY: 'http://127.0.0.1:4567/' }).auth?.authority).toBe('http://127.0.0.1:4567');
+  });
+
+  test('bad values are reported with the SETTING_* codes', () => {
+    expect(codesOf({ ...base, AUTH_TENANT_ID: 'contoso', AUTH_AUTHORITY: 'http://login.example.com' })).toEqual({
+      AUTH_TENANT_ID: 'SETTING_BAD_VALUE',
+      AUTH_AUDIENCE: 'SETTING_MISSING',
+      AUTH_AUTHORITY: 'SETTING_INSECURE_URL',
+    });
+    expect(codesOf({ ...base, ...auth, AUTH_AUTHORITY: `https://login.microsoftonline.com/${tenant}` })).toEqual({ AUTH_AUTHORITY: 'SETTING_BAD_VALUE' });
+    expect(codesOf({ ...base, ...auth, AUTH_AUDIENCE: 'just words' })).toEqual({ AUTH_AUDIENCE: 'SETTING_BAD_VALUE' });
+    expect(codesOf({ ...base, TOKEN_VAULT_URL: 'http://vault.example.com' })).toEqual({ TOKEN_VAULT_URL: 'SETTING_INSECURE_URL' });
+  });
+
+  test('AUTH_* without AUTH_TENANT_ID is refused, not silently ignored', () => {
+    expect(codesOf({ ...base, AUTH_AUDIENCE: 'api://broker', AUTH_ROLES: 'X', PROFILE__b__MASKINPORTEN_SCOPES: 's', PROFILE__b__AUTH_ROLES: 'Y' })).toEqual({
+      AUTH_AUDIENCE: 'SETTING_CONFLICT',
+      AUTH_ROLES: 'SETTING_CONFLICT',
+      PROFILE__b__AUTH_ROLES: 'SETTING_CONFLICT',
+    });
+  });
+
+  test('roles per profile: AUTH_ROLES for default, PROFILE__<name>__AUTH_ROLES, not inherited', () => {
+    const c = parseConfig({ ...base, ...auth, AUTH_ROLES: 'A.Read', PROFILE__b__MASKINPORTEN_SCOPES: 's', PROFILE__c__MASKINPORTEN_SCOPES: 's', PROFILE__c__AUTH_ROLES: 'C.Read, C.Admin' });
+    expect(c.profiles.map((p) => [p.name, p.authRoles])).toEqual([
+      ['default', ['A.Read']],
+      ['b', undefined],
+      ['c', ['C.Read', 'C.Admin']],
+    ]);
+  });
+
+  test('TOKEN_VAULT_URL', () => {
+    expect(parseConfig({ ...base, TOKEN_VAULT_URL: 'https://kv-tokens.vault.azure.net/' })).toMatchObject({
+      keyVaultUrl: 'https://kv-test.vault.azure.net',
+      tokenVaultUrl: 'https://kv-tokens.vault.azure.net',
+      localTokenVault: false,
+    });
+  });
+});

@@ -1,5 +1,6 @@
-// Manual-testing entry (`npx tsx test/sim/run-sims.ts`): starts the three simulators, registers a client with a
-// fresh RSA key (private key seeded into the vault simulator), prints URLs and settings, stops on SIGINT/SIGTERM.
+// Manual-testing entry (`npx tsx test/sim/run-sims.ts`): starts the simulators, registers a client with a
+// fresh RSA key (private key seeded into the vault simulator), prints URLs and settings (and a caller token for the
+// Entra ID simulator), stops on SIGINT/SIGTERM.
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
 import { startAllSims } from './index.js';
@@ -22,6 +23,7 @@ const lines = [
   `  Maskinporten  ${sims.maskinporten.issuer}  (token ${sims.maskinporten.tokenEndpoint}, jwks ${sims.maskinporten.jwksUri})`,
   `  Altinn        ${sims.altinn.url}`,
   `  Key Vault     ${sims.keyVault.url}  (secret ${KEY_SECRET}, version ${version})`,
+  `  Entra ID      ${sims.entra.url}  (tenant ${sims.entra.tenantId}, keys ${sims.entra.jwksUri})`,
   `Client ${clientId} (org 991825827, system user for 310454578), kid ${kid}, scopes: ${SCOPES.join(' ')}`,
   '',
   'Settings (shared/config.ts names):',
@@ -33,6 +35,11 @@ const lines = [
   `MASKINPORTEN_SCOPES=${SCOPES[0]}`,
   `MASKINPORTEN_KEY_SECRET=${KEY_SECRET}`,
   `MASKINPORTEN_KID=${kid}`,
+  '',
+  'Caller authorization (optional):',
+  ...Object.entries(sims.entra.settings()).map(([k, v]) => `${k}=${v}`),
+  `A caller token with Tokens.Read.All and Health.Read (valid 1 hour):`,
+  `  ${await sims.entra.issueToken({ roles: ['Tokens.Read.All', 'Health.Read'] })}`,
 ];
 console.log(lines.join('\n'));
 

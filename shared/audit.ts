@@ -1,0 +1,44 @@
+// The audit trail: one line of JSON per token handed out and per refusal, written through the invocation's logger
+// so that it reads the same in the local host, a console and Application Insights (traces). Holds who asked, for
+// which profile, what allowed or refused it, and a short fingerprint of the token served: never a token.
+import { createHash } from 'node:crypto';
+import type { Logger } from './logging.js';
+
+/** The first key of every audit line; `traces | where message startswith '{"audit":'` finds them. */
+export const AUDIT_MARK = 'audit';
+
+export interface AuditEntry {
+  /** What was asked for: a profile's token, or the health details. */
+  readonly route: 'token' | 'health-details';
+  /** served: a token (or the details) went out; refused: 401/403; failed: allowed, but nothing could be served. */
+  readonly outcome: 'served' | 'refused' | 'failed';
+  readonly status: number;
+  /** How the caller was checked: its Entra ID token, or only the Functions host's function key. */
+  readonly auth: 'entra' | 'function-key';
+  readonly profile?: string;
+  /** Caller object id (`oid`) and application id (`azp`/`appid`). */
+  readonly callerOid?: string;
+  readonly callerAppId?: string;
+  /** false when the ids come from a token whose signature did not verify (claimed, not proven). */
+  readonly callerVerified?: boolean;
+  /** The app role that allowed it. */
+  readonly role?: string;
+  /** Why it was refused or failed: a fixed reason or an error code. */
+  readonly reason?: string;
+  readonly tokenExpiresAt?: string;
+  /** `sha256:` and the first 16 hex digits of the SHA-256 of the token served. */
+  readonly tokenFingerprint?: string;
+}
+
+/** A short, one-way fingerprint of a token: enough to match a token seen elsewhere, useless to call an API with. */
+export function fingerprint(token: string): string {
+  return `sha256:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+}
+
+export function auditLine(entry: AuditEntry): string {
+  return JSON.stringify({ [AUDIT_MARK]: entry.route, ...entry });
+}
+
+export function audit(log: Logger, entry: AuditEntry): void {
+  log.info(auditLine(entry));
+}
