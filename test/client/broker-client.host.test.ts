@@ -1,7 +1,9 @@
-// The Node client against the real broker: `npm run host` as a child process over the simulators, a local stand-in
-// for an Altinn API, and the client's calls to the broker counted through its fetch option.
+// The Node client against the real broker: `npm run host` as a child process over the simulators with caller
+// authorization on (the Entra ID simulator), a local stand-in for an Altinn API, and the client's calls to the broker
+// counted through its fetch option. The credential is a TokenCredential whose tokens come from the Entra simulator.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { TokenCredential } from '@azure/identity';
+import type { GetTokenOptions, TokenCredential } from '@azure/identity';
+import { decodeJwt } from 'jose';
 import { createBrokerClient, BrokerClientError, type BrokerClientOptions } from '../../client/index.js';
 import { startHostProcess, type HostProcess } from '../helpers/host-process.js';
 import { makeClock, startWorld, type World } from '../helpers/world.js';
@@ -11,6 +13,20 @@ let world: World;
 let host: HostProcess;
 let api: ApiServer;
 let credential: TokenCredential;
+let scope: string;
+
+/** A TokenCredential (the @azure/identity interface) for a caller whose service principal holds `roles`: each
+ *  getToken asks the Entra simulator for an app-only access token for the scope's resource. */
+function entraCredential(roles: string[], asked: string[] = []): TokenCredential {
+  return {
+    getToken: async (scopes: string | string[], _options?: GetTokenOptions) => {
+      const s = Array.isArray(scopes) ? scopes[0]! : scopes;
+      asked.push(s);
+      const token = await world.sims.entra.issueToken({ roles, aud: s.replace(/\/\.default$/, '') });
+      return { token, expiresOnTimestamp: decodeJwt(token).exp! * 1000 };
+    },
+  };
+}
 
 beforeAll(async () => {
   world = await startWorld();
@@ -23,8 +39,10 @@ beforeAll(async () => {
     // a Maskinporten failure is answered at once (503 + Retry-After) instead of being retried by the broker
     RETRY_MAX_ATTEMPTS: '1',
     PROFILE__flaky__MASKINPORTEN_SCOPES: 'extra:scope',
+    ...world.sims.entra.settings(),
   });
-  credential = { getToken: async () => ({ token: 'caller-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  scope = `${world.sims.entra.audience}/.default`;
+  credential = entraCredential(['Tokens.Read.All']);
 }, 60_000);
 
 afterAll(async () => {
@@ -38,7 +56,7 @@ function client(extra: Partial<BrokerClientOptions> = {}) {
   const calls: string[] = [];
   const c = createBrokerClient({
     url: host.url,
-    scope: 'api://broker/.default',
+    scope,
     credential,
     fetch: (input, init) => {
       const url = input instanceof Request ? input.url : String(input);
@@ -136,6 +154,31 @@ describe('createBrokerClient against the local host', () => {
     expect((await c.fetch(`${api.url}/x`)).status).toBe(200);
     expect(api.seen.at(-1)!.authorization).toBe(`Bearer ${newer}`);
     expect(calls).toHaveLength(2);
+  });
+
+  test('caller authorization is on: a caller without the profile\'s role gets CALLER_FORBIDDEN', async () => {
+    const asked: string[] = [];
+    const { c, calls } = client({ credential: entraCredential(['Tokens.Read.flaky'], asked) });
+    const err = (await c.getToken().catch((e: unknown) => e)) as BrokerClientError;
+    expect(err).toBeInstanceOf(BrokerClientError);
+    expect(err).toMatchObject({ code: 'CALLER_FORBIDDEN', status: 403 });
+    expect(err.message).toContain('CALLER_FORBIDDEN');
+    expect(asked).toEqual([scope]);
+    expect(calls).toHaveLength(1); // not retried
+    // the same caller may read the profile its role names
+    expect((await client({ profile: 'flaky', credential: entraCredential(['Tokens.Read.flaky']) }).c.getToken()).token).toBe(
+      world.sims.keyVault.getSecret('altinn-token-flaky')!.value,
+    );
+  });
+
+  test('a token for the wrong audience (a wrong scope) is refused with 401 and a hint', async () => {
+    const { c } = client({ scope: 'api://some-other-api/.default' });
+    const err = (await c.getToken().catch((e: unknown) => e)) as BrokerClientError;
+    expect(err).toMatchObject({ code: 'CALLER_UNAUTHENTICATED', status: 401 });
+    expect(err.message).toMatch(/Check "scope"/);
+    const noCredential = client({ credential: { getToken: async () => null } });
+    await expect(noCredential.c.getToken()).rejects.toMatchObject({ code: 'CREDENTIAL_FAILED' });
+    expect(noCredential.calls).toHaveLength(0);
   });
 
   test('nothing the client did put a token in the host output', () => {

@@ -85,8 +85,10 @@ function checkPolicy(xml: string): string[] {
   for (const m of xml.matchAll(/context\.Variables(?:\[|\.ContainsKey\()(?:"|&quot;)([^"&]+)(?:"|&quot;)/g)) {
     if (!set.has(m[1]!)) problems.push(`variable "${m[1]}" is read but never set`);
   }
-  const key2 = all(root, 'set-header').find((h) => h.getAttribute('name') === 'x-functions-key');
-  if (key2 && !/^\{\{[\w.-]+\}\}$/.test(text(key2))) problems.push('the function key must come from a named value');
+  for (const h of all(root, 'set-header')) {
+    const v = text(h);
+    if (!v.startsWith('@(') && !/^\{\{[\w.-]+\}\}$/.test(v) && h.getAttribute('name') !== 'Content-Type') problems.push(`header ${h.getAttribute('name')} must be an expression or a named value, not a literal`);
+  }
   return problems;
 }
 
@@ -107,7 +109,7 @@ describe('infra/apim/broker-token-policy.xml', () => {
     const documented = [...header.matchAll(/^ {4}([a-z][a-z0-9-]+) +\S/gm)].map((m) => m[1]!).sort();
     const used = [...new Set([...policy.replace(/<!--[\s\S]*?-->/g, '').matchAll(/\{\{([^}]+)\}\}/g)].map((m) => m[1]!))].sort();
     expect(used).toEqual(documented);
-    expect(used).toEqual(['altinn-api-url', 'apim-identity-client-id', 'broker-app-id-uri', 'broker-function-key', 'broker-profile', 'broker-url']);
+    expect(used).toEqual(['altinn-api-url', 'apim-identity-client-id', 'broker-app-id-uri', 'broker-profile', 'broker-url']);
   });
 
   test('a copy that is not well-formed is refused by the parser', () => {
@@ -124,7 +126,7 @@ describe('infra/apim/broker-token-policy.xml', () => {
     ['a broker failure passed on as 200', '<set-status code="503"', '<set-status code="200"', /must become a 503/],
     ['a token for another resource', 'resource="{{broker-app-id-uri}}"', 'resource="https://management.azure.com/"', /for \{\{broker-app-id-uri\}\}/],
     ['a variable read that is never set', 'output-token-variable-name="brokerEntraToken"', 'output-token-variable-name="entra"', /"brokerEntraToken" is read but never set/],
-    ['a literal function key', '<value>{{broker-function-key}}</value>', '<value>abc123</value>', /named value/],
+    ['a literal credential in a header', '<value>@("Bearer " + (string)context.Variables["brokerEntraToken"])</value>', '<value>Bearer abc123</value>', /Authorization must be an expression or a named value/],
     ['the broker called on every request', '<when condition="@(!context.Variables.ContainsKey(&quot;altinnToken&quot;))">', '<when condition="@(true)">', /cache miss/],
   ] as const)('each check can fail: %s', (_label, from, to, message) => {
     expect(checkPolicy(variant(from, to)).join('\n')).toMatch(message);
