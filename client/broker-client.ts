@@ -45,7 +45,7 @@ const MAX_DETAIL = 1_000;
 
 export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
   const o = (options ?? {}) as Partial<BrokerClientOptions>;
-  const { url } = checkUrl('url', o.url);
+  const { url } = checkUrl('url', o.url, 'https://<app>.azurewebsites.net');
   const profile = o.profile ?? 'default';
   if (typeof profile !== 'string' || !PROFILE.test(profile)) {
     throw badOption('profile', 'must be a profile name: lowercase letters, digits, "-" or "_" (default "default").');

@@ -5,13 +5,13 @@ import { badOption } from './errors.js';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** An https URL, or plain http to a loopback address (a local host or simulator); a trailing slash is dropped. */
-export function checkUrl(option: string, value: unknown): { url: string; loopback: boolean } {
-  if (typeof value !== 'string' || value === '') throw badOption(option, 'is required: the base URL, e.g. https://<app>.azurewebsites.net.');
+export function checkUrl(option: string, value: unknown, example: string): { url: string; loopback: boolean } {
+  if (typeof value !== 'string' || value === '') throw badOption(option, `is required: the base URL, e.g. ${example}.`);
   let u: URL;
   try {
     u = new URL(value);
   } catch {
-    throw badOption(option, 'is not an absolute URL (e.g. https://<app>.azurewebsites.net).');
+    throw badOption(option, `is not an absolute URL (e.g. ${example}).`);
   }
   const loopback = LOOPBACK.has(u.hostname);
   if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) {

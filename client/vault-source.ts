@@ -32,7 +32,7 @@ const SECRET_NAME = /^[A-Za-z][0-9A-Za-z-]{0,126}$/;
  *  vault) is accepted and then skips the SDK's https and challenge-resource checks. */
 export function createVaultTokenSource(options: VaultTokenSourceOptions): BrokerClient {
   const o = (options ?? {}) as Partial<VaultTokenSourceOptions>;
-  const { url, loopback } = checkUrl('vaultUrl', o.vaultUrl);
+  const { url, loopback } = checkUrl('vaultUrl', o.vaultUrl, 'https://<vault>.vault.azure.net');
   const secretName = o.secretName ?? 'altinn-token';
   if (typeof secretName !== 'string' || !SECRET_NAME.test(secretName)) {
     throw badOption('secretName', 'must be a Key Vault secret name (1-127 letters, digits and "-", starting with a letter).');
