@@ -11,6 +11,8 @@ export interface KeyVaultStoreOptions {
   readonly local: boolean;
   /** Bound on each operation, the SDK's own retries included; default 30 s. */
   readonly timeoutMs?: number;
+  /** The setting that names this vault, for messages; default KEY_VAULT_URL. */
+  readonly setting?: string;
   /** Overrides the credential (tests); otherwise DefaultAzureCredential, or a dummy one for a local vault. */
   readonly credential?: TokenCredential;
 }
@@ -50,7 +52,7 @@ export class KeyVaultStore implements SecretStore {
       return { value: secret.value ?? '', version: secret.properties.version ?? '', tags: secret.properties.tags ?? {} };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
-      throw storeError(err, 'read', name);
+      throw storeError(err, 'read', name, this.options.setting);
     }
   }
 
@@ -66,7 +68,7 @@ export class KeyVaultStore implements SecretStore {
       });
       return { version: secret.properties.version ?? '' };
     } catch (err) {
-      throw storeError(err, 'write', name);
+      throw storeError(err, 'write', name, this.options.setting);
     }
   }
 }
@@ -77,14 +79,14 @@ export function statusOf(err: unknown): number | undefined {
 }
 
 /** Maps an SDK error to a StoreError with the status and service error code only (no SDK message, no body). */
-function storeError(err: unknown, op: 'read' | 'write', name: string): StoreError {
+function storeError(err: unknown, op: 'read' | 'write', name: string, setting = 'KEY_VAULT_URL'): StoreError {
   const status = statusOf(err);
   const code = (err as { code?: unknown } | undefined)?.code;
   const service = typeof code === 'string' && /^[A-Za-z]{1,64}$/.test(code) ? ` ${code}` : '';
   if (status === 401 || status === 403) {
     return new StoreError(
       'STORE_REJECTED',
-      `Key Vault denied ${op} of secret "${name}" (${status}${service}): give the app's managed identity the "Key Vault Secrets Officer" role on the vault (KEY_VAULT_URL), and check AZURE_CLIENT_ID.`,
+      `Key Vault denied ${op} of secret "${name}" (${status}${service}): give the app's managed identity the "Key Vault Secrets Officer" role on the vault (${setting}), and check AZURE_CLIENT_ID.`,
       status,
     );
   }
@@ -93,7 +95,7 @@ function storeError(err: unknown, op: 'read' | 'write', name: string): StoreErro
   }
   return new StoreError(
     'STORE_UNAVAILABLE',
-    `Key Vault ${op} of secret "${name}" failed (${status ?? 'no answer'}${service}): check KEY_VAULT_URL and network access to the vault.`,
+    `Key Vault ${op} of secret "${name}" failed (${status ?? 'no answer'}${service}): check ${setting} and network access to the vault.`,
     status,
   );
 }

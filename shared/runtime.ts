@@ -38,7 +38,7 @@ export function createStore(config: Config): SecretStore {
 export function createStores(config: Config): { tokenStore: SecretStore; keyStore: SecretStore } {
   const keyStore = createStore(config);
   if (config.tokenVaultUrl === config.keyVaultUrl) return { tokenStore: keyStore, keyStore };
-  const tokenStore = new KeyVaultStore({ vaultUrl: config.tokenVaultUrl, local: config.localTokenVault, timeoutMs: 3 * config.httpTimeoutMs });
+  const tokenStore = new KeyVaultStore({ vaultUrl: config.tokenVaultUrl, local: config.localTokenVault, timeoutMs: 3 * config.httpTimeoutMs, setting: 'TOKEN_VAULT_URL' });
   return { tokenStore, keyStore };
 }
 
@@ -145,6 +145,10 @@ export class Runtime {
   announce(log: Logger): void {
     if (this.announced) return;
     this.announced = true;
+    const auth = this.config.auth;
+    if (auth) {
+      log.info(`Caller authorization is on: Entra ID tenant ${auth.tenantId}, audience ${auth.audiences.join(' ')}, authority ${auth.authority}; the token routes need an app role (Tokens.Read.All, Tokens.Read.<profile> or the profile's AUTH_ROLES), the health details Health.Read.`);
+    }
     for (const w of this.warnings) log.warn(w);
   }
 

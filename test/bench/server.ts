@@ -26,7 +26,7 @@ async function startHostMode(): Promise<{ url: string; close(): Promise<void> }>
     port: 0,
     ...(await loadFunctions()),
     schedule: false,
-    // The Functions host ships logs elsewhere; here they are only counted (a warm request logs nothing).
+    // The Functions host ships logs elsewhere; here they are only counted (a warm request logs its one audit line).
     log: () => void logLines++,
   });
   return host;

@@ -1,6 +1,7 @@
 // `npm start`: the whole flow on this machine in seconds, no Azure account, no internet. Starts the Maskinporten,
-// Altinn and Key Vault simulators, generates a client key and stores it base64-encoded in the simulated vault,
-// starts the local Functions host against them, runs a refresh and shows what happened. `--once` exits after that.
+// Altinn, Key Vault and Entra ID simulators, generates a client key and stores it base64-encoded in the simulated
+// vault, starts the local Functions host against them with caller authorization on, runs a refresh, fetches the
+// token with a caller token from the Entra ID simulator and prints a curl line that carries one. `--once` exits.
 import { decodeJwt } from 'jose';
 import { generateClientKey } from '../../shared/keygen.js';
 import { startHostProcess } from '../helpers/host-process.js';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   detail(`Maskinporten  ${sims.maskinporten.issuer}  (token endpoint ${sims.maskinporten.tokenEndpoint})`);
   detail(`Altinn        ${sims.altinn.url}`);
   detail(`Key Vault     ${sims.keyVault.url}`);
+  detail(`Entra ID      ${sims.entra.url}  (tenant ${sims.entra.tenantId}; signs the callers' access tokens)`);
 
   step(2, 'Generating a client key and registering it, as in the Maskinporten self-service portal');
   const clientId = crypto.randomUUID();
@@ -38,6 +40,8 @@ async function main(): Promise<void> {
     MASKINPORTEN_ISSUER: sims.maskinporten.issuer,
     ALTINN_URL: sims.altinn.url,
     TOKEN_SECRET: 'altinn-token',
+    // caller authorization: GET /api/token needs an Entra ID access token with an app role (README, "App roles")
+    ...sims.entra.settings(),
   };
   for (const [k, v] of Object.entries(settings)) detail(`${k}=${v}`);
   const port = process.env.PORT ?? '7071';
@@ -57,11 +61,12 @@ async function main(): Promise<void> {
 
   step(5, 'Running the refresh timer once (POST /admin/functions/refreshTokens)');
   await fetch(`${host.url}/admin/functions/refreshTokens`, { method: 'POST' });
+  const healthReader = await sims.entra.issueToken({ roles: ['Health.Read'] });
   type Health = { status?: string; profiles?: Array<{ lastRefresh?: { outcome: string; error?: string }; tokenExpiresAt?: string }> };
   let health: Health = {};
   for (let i = 0; i < 100 && !health.profiles?.[0]?.lastRefresh; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    health = (await (await fetch(`${host.url}/api/health`)).json()) as Health;
+    health = (await (await fetch(`${host.url}/api/health/details`, { headers: { authorization: `Bearer ${healthReader}` } })).json()) as Health;
   }
   const last = health.profiles?.[0]?.lastRefresh;
   if (last?.outcome !== 'refreshed') {
@@ -78,11 +83,22 @@ async function main(): Promise<void> {
   const claims = decodeJwt(stored.value);
   detail(`token claims (the token itself is not printed): ${JSON.stringify({ iss: claims.iss, client_id: claims.client_id, scope: claims.scope, 'urn:altinn:orgNumber': claims['urn:altinn:orgNumber'], exp: claims.exp })}`);
 
-  step(6, 'Fetching it over HTTP as another service would');
-  const res = await fetch(`${host.url}/api/token`);
+  step(6, 'Fetching it over HTTP as another service would, with an Entra ID access token carrying an app role');
+  const anonymous = await fetch(`${host.url}/api/token`);
+  detail(`GET /api/token without a caller token -> ${anonymous.status} (${anonymous.headers.get('www-authenticate')})`);
+  const consumer = { oid: crypto.randomUUID(), appId: crypto.randomUUID() };
+  const callerToken = await sims.entra.issueToken({ roles: ['Tokens.Read.All', 'Health.Read'], expiresIn: 8 * 3600, ...consumer });
+  const res = await fetch(`${host.url}/api/token`, { headers: { authorization: `Bearer ${callerToken}` } });
   const body = (await res.json()) as { access_token: string; expires_in: number; expires_at: string };
-  detail(`GET /api/token -> ${res.status}, expires_in ${body.expires_in} s, same token as in Key Vault: ${body.access_token === stored.value}`);
-  console.log(`\nTry it yourself:\n   curl -s ${host.url}/api/token\n   curl -s ${host.url}/api/health\n   curl -s -X POST ${host.url}/admin/functions/refreshTokens`);
+  detail(`GET /api/token as app ${consumer.appId} (roles Tokens.Read.All, Health.Read) -> ${res.status}, expires_in ${body.expires_in} s, same token as in Key Vault: ${body.access_token === stored.value}`);
+  for (const line of host.output().split('\n').filter((l) => l.includes('{"audit":"token"') && l.includes('"served"'))) detail(`audit: ${line.replace(/^.*?(\{"audit")/, '$1')}`);
+  console.log(
+    `\nTry it yourself (the caller token is from the local Entra ID simulator, valid 8 hours):\n` +
+      `   curl -s -H "Authorization: Bearer ${callerToken}" ${host.url}/api/token\n` +
+      `   curl -s ${host.url}/api/health\n` +
+      `   curl -s -H "Authorization: Bearer ${callerToken}" ${host.url}/api/health/details\n` +
+      `   curl -s -X POST ${host.url}/admin/functions/refreshTokens`,
+  );
   if (once) return stop(0);
   console.log('\nThe broker keeps running with its timer; press Ctrl+C to stop.');
 }

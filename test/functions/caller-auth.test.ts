@@ -3,10 +3,9 @@
 // forged or wrong token is refused with 401, a missing role with 403, and each request leaves one audit line.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { HttpRequest } from '@azure/functions';
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { SignJWT, base64url, generateKeyPair } from 'jose';
 import { tokenHandler, tokenOptions } from '../../functions/token.js';
-import { fingerprint } from '../../shared/audit.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../../shared/caller-auth.js';
 import { parseConfig } from '../../shared/config.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
@@ -57,6 +56,8 @@ async function call(profile: string | undefined, headers: Record<string, string>
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+/** The audit fingerprint, computed here independently: sha256: and 16 hex digits of the SHA-256. */
+const fingerprint = (token: string) => `sha256:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
 
 /** Asserts the 401 shape: problem+json, RFC 6750 challenge, the token nowhere in the answer or the logs. */
 function expect401(c: Call, token: string | undefined, reason: string | RegExp): void {

@@ -153,6 +153,44 @@ describe('start-up warnings', () => {
     expect(quiet.lines.join('\n')).not.toMatch(/Caller authorization is off/);
     const local = capture();
     use({ ...env, ...world.sims.entra.settings() }).announce(local.log);
-    expect(local.lines).toEqual([]);
+    expect(local.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
+    expect(local.lines.join('\n')).toMatch(/Caller authorization is on: Entra ID tenant [0-9a-f-]{36}/);
+  });
+});
+
+describe('host.json', () => {
+  test('Application Insights sampling never drops log lines (Trace), so no audit line is sampled away', async () => {
+    const { readFileSync } = await import('node:fs');
+    const host = JSON.parse(readFileSync(new URL('../../host.json', import.meta.url), 'utf8')) as {
+      logging: { logLevel: { default: string }; applicationInsights: { samplingSettings: { isEnabled: boolean; excludedTypes?: string } } };
+    };
+    const sampling = host.logging.applicationInsights.samplingSettings;
+    expect(sampling.isEnabled === false || (sampling.excludedTypes ?? '').split(';').map((t) => t.trim()).includes('Trace')).toBe(true);
+    // audit lines are written at Information: the log level must let them through
+    expect(['Trace', 'Debug', 'Information']).toContain(host.logging.logLevel.default);
+  });
+});
+
+describe('app start hook (Azure)', () => {
+  test('announces and checks every key at start: a bad key makes /api/health failing before any refresh', async () => {
+    const { startupHandler } = await import('../../functions/startup.js');
+    use({ ...env, PROFILE__extra__MASKINPORTEN_KEY_SECRET: 'missing-key' }, { WEBSITE_SITE_NAME: 'broker-app' });
+    const printed: string[] = [];
+    const saved = { log: console.log, warn: console.warn, error: console.error };
+    Object.assign(console, {
+      log: (m: string) => void printed.push(`info ${m}`),
+      warn: (m: string) => void printed.push(`warn ${m}`),
+      error: (m: string) => void printed.push(`error ${m}`),
+    });
+    try {
+      await startupHandler();
+    } finally {
+      Object.assign(console, saved);
+    }
+    expect(printed.join('\n')).toMatch(/warn Caller authorization is off/);
+    expect(printed.join('\n')).toMatch(/error \[extra\] Key check failed \(KEY_NOT_FOUND\)/);
+    const res = await healthHandler(get('/api/health'), capture().context());
+    expect(res.status).toBe(503);
+    expect(JSON.parse(String(res.body))).toEqual({ status: 'failing' });
   });
 });

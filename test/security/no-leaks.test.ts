@@ -1,7 +1,8 @@
 // No leaks: runs the broker through many scenarios (success, upstream failures, bad keys, bad settings, vault
 // errors) via the local host over HTTP, collects every log line and every HTTP answer, and fails if any holds a
 // private key member, the stored key, a grant or a token (the token endpoint's own 200 body is the one place a
-// token belongs, so only that body may carry one).
+// token belongs, so only that body may carry one). With caller authorization on, the callers' Entra ID tokens
+// (good, forged, expired) must not come back in any 401/403 answer, audit line or other log line either.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { parseConfig } from '../../shared/config.js';
 import { loadFunctions } from '../../shared/local/functions.js';
@@ -18,6 +19,7 @@ const bodies: string[] = [];
 const tokenBodies: string[] = [];
 const grants = new Set<string>();
 const upstreamTokens = new Set<string>();
+const callerTokens = new Set<string>();
 
 /** Real fetch, recording every grant sent and every token received so the test knows what must never leak. */
 const recordingFetch: FetchLike = async (url, init) => {
@@ -37,8 +39,10 @@ function use(env: Record<string, string>): void {
   setRuntime(new Runtime(parseConfig(env), { fetch: recordingFetch, now: world.clock.now, retry: { baseDelayMs: 2, maxDelayMs: 5 } }));
 }
 
-async function call(method: string, path: string): Promise<number> {
-  const res = await fetch(`${host.url}${path}`, { method });
+async function call(method: string, path: string, callerToken?: string): Promise<number> {
+  if (callerToken) callerTokens.add(callerToken);
+  const headers: Record<string, string> = callerToken ? { authorization: `Bearer ${callerToken}` } : {};
+  const res = await fetch(`${host.url}${path}`, { method, headers });
   const text = await res.text();
   const entry = `${res.status} ${JSON.stringify([...res.headers])} ${text}`;
   if (method === 'GET' && path.startsWith('/api/token') && res.status === 200) tokenBodies.push(entry);
@@ -120,6 +124,21 @@ describe('no secret material leaves the broker', () => {
     expect(await call('GET', '/api/health')).toBe(503);
     use(env);
     expect(await call('GET', '/api/token/nope')).toBe(404);
+    // caller authorization on: refusals and served tokens, each with an audit line
+    const { entra } = sims;
+    sims.keyVault.setSecret(world.keySecret, b64(json(k.jwk))); // an enabled key again (disabled above)
+    use({ ...env, ...entra.settings(), PROFILE__extra__MASKINPORTEN_SCOPES: 'extra:scope' });
+    expect(await call('GET', '/api/token')).toBe(401);
+    expect(await call('GET', '/api/token', await entra.issueToken({ roles: ['Tokens.Read.All'], expiresIn: -3600 }))).toBe(401);
+    expect(await call('GET', '/api/token', await entra.issueToken({ roles: ['Tokens.Read.All'], kid: 'forged' }))).toBe(401);
+    expect(await call('GET', '/api/token', await entra.issueToken({ roles: ['Tokens.Read.All'], aud: 'api://other' }))).toBe(401);
+    expect(await call('GET', '/api/token', await entra.issueToken({ roles: ['Tokens.Read.extra'] }))).toBe(403);
+    expect(await call('GET', '/api/health/details', await entra.issueToken({ roles: ['Tokens.Read.All'] }))).toBe(403);
+    expect(await call('GET', '/api/health/details', await entra.issueToken({ roles: ['Health.Read'] }))).toBe(200);
+    expect(await call('GET', '/api/token/extra', await entra.issueToken({ roles: ['Tokens.Read.extra'] }))).toBe(200);
+    expect(await call('GET', '/api/token', await entra.issueToken({ roles: ['Tokens.Read.All'] }))).toBe(200);
+    expect(await call('GET', '/api/health')).toBe(200);
+    expect(logs.filter((l) => l.includes('{"audit":"token"')).length).toBeGreaterThanOrEqual(7);
     expect(grants.size).toBeGreaterThanOrEqual(5);
     expect(upstreamTokens.size).toBeGreaterThanOrEqual(3);
     expect(logs.length).toBeGreaterThan(20);
@@ -135,13 +154,20 @@ describe('no secret material leaves the broker', () => {
       ...[...grants].map((g) => g.split('.')[2]!),
       ...upstreamTokens,
       ...world.sims.keyVault.listVersions('altinn-token').map((v) => v.value),
+      ...world.sims.keyVault.listVersions('altinn-token-extra').map((v) => v.value),
+      ...callerTokens,
+      ...[...callerTokens].map((t) => t.split('.')[2]!),
     ];
+    expect(callerTokens.size).toBeGreaterThanOrEqual(8);
     const everything = [...logs, ...bodies];
     for (const text of everything) {
       for (const secret of forbidden) expect(text.includes(secret) ? `leak in: ${text.slice(0, 120)}` : 'clean').toBe('clean');
       expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/);
     }
-    const keyOnly = [...privateMembers(k.jwk), ...grants];
+    const audits = logs.filter((l) => l.includes('{"audit":'));
+    expect(audits.length).toBeGreaterThanOrEqual(9);
+    for (const line of audits) expect(line).toMatch(/"tokenFingerprint":"sha256:[0-9a-f]{16}"|"outcome":"(refused|failed)"/);
+    const keyOnly = [...privateMembers(k.jwk), ...grants, ...callerTokens];
     for (const text of tokenBodies) for (const secret of keyOnly) expect(text.includes(secret)).toBe(false);
   });
 });

@@ -53,3 +53,16 @@ describe('two vaults', () => {
     expect(config.tokenVaultUrl).toBe(config.keyVaultUrl);
   });
 });
+
+describe('messages name the vault setting at fault', () => {
+  test('a token vault that fails names TOKEN_VAULT_URL; the token is still served from memory', async () => {
+    const runtime = new Runtime(parseConfig({ ...world.env, TOKEN_VAULT_URL: tokenVault.url, TOKEN_SECRET: 'named-token' }), { now: world.clock.now });
+    tokenVault.faults.enqueue(...Array.from({ length: 12 }, () => ({ status: 500 })));
+    const { log, lines } = capture();
+    const token = await runtime.broker().getToken(log);
+    tokenVault.faults.clear();
+    expect(token.source).toBe('minted');
+    expect(lines.join('\n')).toMatch(/check TOKEN_VAULT_URL and network access/);
+    expect(world.sims.keyVault.writes).toBe(0);
+  });
+});
