@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { GetTokenOptions, TokenCredential } from '@azure/identity';
 import { decodeJwt } from 'jose';
-import { createBrokerClient, BrokerClientError, type BrokerClientOptions } from '../../client/index.js';
+import { createBrokerClient, createVaultTokenSource, BrokerClientError, type BrokerClientOptions } from '../../client/index.js';
 import { startHostProcess, type HostProcess } from '../helpers/host-process.js';
 import { makeClock, startWorld, type World } from '../helpers/world.js';
 import { startApiServer, type ApiServer } from './api-server.js';
@@ -179,6 +179,12 @@ describe('createBrokerClient against the local host', () => {
     const noCredential = client({ credential: { getToken: async () => null } });
     await expect(noCredential.c.getToken()).rejects.toMatchObject({ code: 'CREDENTIAL_FAILED' });
     expect(noCredential.calls).toHaveLength(0);
+  });
+
+  test('the vault source reads the very token and expiry the broker serves over HTTP', async () => {
+    const http = await client().c.getToken();
+    const vault = createVaultTokenSource({ vaultUrl: world.env.TOKEN_VAULT_URL ?? world.env.KEY_VAULT_URL!, secretName: 'altinn-token', credential });
+    expect(await vault.getToken()).toEqual(http);
   });
 
   test('nothing the client did put a token in the host output', () => {
