@@ -2,15 +2,15 @@
 // deploy: npm (install scripts, tests, the compiler) runs only in a job that cannot get an Azure token; the job that
 // holds the OIDC permission runs no npm, directly or through azd hooks; every action is pinned to a full commit SHA
 // with its release in a comment; every template parameter can be set as a repository variable.
-// The parser is js-yaml, already installed with Jest (no new dependency); its 3.x and 4.x APIs are both accepted.
+// The parser is js-yaml 4 (a devDependency), whose load() is safe by default.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { REPO_ROOT } from './bicep-tree.js';
 
-const jsYaml = createRequire(import.meta.url)('js-yaml') as { safeLoad?: (s: string) => unknown; load: (s: string) => unknown };
-const parseYaml = (text: string): unknown => (jsYaml.safeLoad ?? jsYaml.load)(text);
+const jsYaml = createRequire(import.meta.url)('js-yaml') as { load: (s: string) => unknown };
+const parseYaml = (text: string): unknown => jsYaml.load(text);
 const read = (p: string) => readFileSync(path.join(REPO_ROOT, p), 'utf8');
 
 interface Step {

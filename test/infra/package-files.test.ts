@@ -74,7 +74,7 @@ describe('the list zips', () => {
   (zip.status === 0 ? test : test.skip)('node infra/scripts/package-files.mjs | zip -q -X app.zip -@ packs exactly the listed files', () => {
     const root = project({ '.funcignore': 'test\n', 'dist/functions/token.js': 'x', 'test/a.test.ts': 'x' });
     const out = path.join(root, 'app.zip');
-    const listed = execFileSync(process.execPath, [SCRIPT, '.'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    const listed = execFileSync(process.execPath, [SCRIPT, '.'], { cwd: root, encoding: 'utf8' });
     execFileSync('zip', ['-q', '-X', out, '-@'], { cwd: root, input: listed });
     const names = execFileSync('unzip', ['-Z1', out], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
     expect(names).toEqual(['.funcignore', 'dist/functions/token.js', 'host.json', 'package.json']);

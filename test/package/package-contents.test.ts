@@ -43,7 +43,7 @@ describe('npm pack', () => {
     const bad = files.filter(
       (f) =>
         /^(test|infra|\.ci|\.github|node_modules|coverage)\//.test(f) ||
-        /\.ts$/.test(f) ||
+        (/\.ts$/.test(f) && !/^dist\/client\/.*\.d\.ts$/.test(f)) || // the client's published types are meant to ship
         /\.map$/.test(f) ||
         /jwk|\.pem$|\.key$/i.test(f) ||
         /(^|\/)(local\.settings\.json|\.sims\.env|test-results\.json|\.env)$/.test(f) ||
