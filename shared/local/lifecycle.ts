@@ -5,6 +5,11 @@
 
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** The parent pid when this module loaded, early at start-up. Read at registration instead, it could already be the
+ *  re-parented pid: a parent that exits while this process is still starting (a signal right after the first
+ *  output line, say) would then never be noticed. */
+const STARTED_BY = process.ppid;
+
 /** How often the parent pid is checked; a stop this way takes at most this long to begin. */
 export const PARENT_POLL_MS = 500;
 
@@ -24,11 +29,12 @@ export interface ShutdownOptions {
  */
 export function stopOnExitRequest(stop: (reason: string) => Promise<number | void>, options: ShutdownOptions = {}): void {
   let stopping = false;
-  const parent = process.ppid;
+  const parent = STARTED_BY;
   const poll = setInterval(() => {
     if (process.ppid !== parent) begin('parent process exited');
   }, options.pollMs ?? PARENT_POLL_MS);
   poll.unref();
+  if (process.ppid !== parent) queueMicrotask(() => begin('parent process exited'));
 
   function begin(reason: string): void {
     if (stopping) {
