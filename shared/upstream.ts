@@ -23,7 +23,7 @@ export function send(
   service: 'Maskinporten' | 'Altinn',
   unavailableCode: BrokerErrorCode,
 ): Promise<UpstreamResponse> {
-  const call = { upstream: service === 'Altinn' ? 'altinn' : 'maskinporten', method: init.method ?? 'GET', url, operation: service === 'Altinn' ? 'exchange' : 'token' } as const;
+  const call = { upstream: service === 'Altinn' ? 'altinn' : 'maskinporten', method: init.method ?? 'GET', url, operation: url.includes('/.well-known/') ? 'metadata' : service === 'Altinn' ? 'exchange' : 'token' } as const;
   return upstreamCall(call, (result) => sendOnce(fetchImpl, url, init, timeoutMs, service, unavailableCode, result));
 }
 
