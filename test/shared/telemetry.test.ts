@@ -210,6 +210,37 @@ describe('a refresh', () => {
   });
 });
 
+describe('a Key Vault key', () => {
+  test('grants signed by a vault key: the source, the sign calls as child spans, and the key\'s expiry and age gauges', async () => {
+    const KEY = 'mp-signing-key';
+    const kid = 'broker-TEST.telemetry';
+    const expSeconds = Math.floor(world.clock.now() / 1000) + 20 * 86_400 + 3_600;
+    world.sims.keyVault.keys.createKey(KEY, { tags: { 'maskinporten-kid': kid }, exp: expSeconds });
+    world.sims.maskinporten.addClient({ clientId: world.clientId, scopes: ['altinn:serviceowner'], keys: [{ ...world.sims.keyVault.keys.versions(KEY)[0]!.publicJwk, kid }] as never });
+    const { MASKINPORTEN_KEY_SECRET: _secret, MASKINPORTEN_KID: _kid, ...rest } = world.env;
+    const r = runtime({ ...rest, MASKINPORTEN_VAULT_KEY: KEY, TOKEN_SECRET: 'vault-key-token' });
+    const { log } = capture();
+    const [report] = await r.refreshAll(log);
+    expect(report!.outcome).toBe('refreshed');
+    const points = await collect();
+    expect(named(points, METRICS.grantSigned)).toEqual([expect.objectContaining({ attributes: { 'broker.key.source': 'vault-key' }, value: 1 })]);
+    expect(named(points, METRICS.keyExpiresIn)).toEqual([
+      { name: 'broker.key.expires_in', unit: 'd', attributes: { 'broker.profile': 'default', 'broker.key.source': 'vault-key' }, value: 20 },
+    ]);
+    expect(named(points, METRICS.keyAge)).toEqual([
+      { name: 'broker.key.age', unit: 'd', attributes: { 'broker.profile': 'default', 'broker.key.source': 'vault-key' }, value: 0 },
+    ]);
+    const recorded = spans();
+    const refresh = recorded.find((s) => s.name === 'broker.refresh default')!;
+    const sign = recorded.filter((s) => s.name === 'Key Vault sign');
+    expect(sign).toHaveLength(1);
+    expect(parentOf(sign[0]!)).toBe(refresh.spanContext().spanId);
+    expect(sign[0]!.attributes).toMatchObject({ 'http.request.method': 'POST', 'broker.upstream': 'keyvault', 'http.response.status_code': 200 });
+    expect(recorded.map((s) => s.name)).toEqual(expect.arrayContaining(['Key Vault listKeyVersions', 'Key Vault getKey']));
+    expectNoSecrets(points, recorded);
+  });
+});
+
 describe('tokens handed out (caller authorization on)', () => {
   let settings: Record<string, string>;
   beforeAll(() => {
