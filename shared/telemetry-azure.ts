@@ -9,7 +9,8 @@
 // The worker does not take the log lines over (no WorkerOpenTelemetryEnabled): this set-up runs after the first
 // invocation, and the host's copy of that invocation's audit line must not be lost meanwhile.
 import * as azFunc from '@azure/functions';
-import { AzureFunctionsInstrumentationESM } from '@azure/functions-opentelemetry-instrumentation';
+// A webpack-built CommonJS bundle: Node's ESM loader sees no named exports in it, only the default.
+import functionsInstrumentation from '@azure/functions-opentelemetry-instrumentation';
 import type { TokenCredential } from '@azure/identity';
 import { useAzureMonitor } from '@azure/monitor-opentelemetry';
 import type { TelemetrySettings } from './telemetry-start.js';
@@ -27,6 +28,10 @@ export async function startAzureMonitor(env: TelemetrySettings, credential?: Tok
       connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim(),
       credential: credential ?? (await ingestionCredential(env)),
     },
+    // Every span kept: the broker makes a few per refresh and none on a warm token request, and a slow or failed
+    // refresh must be explainable (the default rate-limited sampler drops the first spans of a process).
+    samplingRatio: 1,
+    tracesPerSecond: 0,
     instrumentationOptions: {
       // The broker makes its own spans for Maskinporten, Altinn and Key Vault (telemetry.ts); these would repeat
       // the Key Vault calls as a second set of dependencies.
@@ -37,8 +42,8 @@ export async function startAzureMonitor(env: TelemetrySettings, credential?: Tok
   // The Functions instrumentation, for the trace context only: each invocation's spans become children of the
   // host's invocation. Its log hook and its `app.setup` capability are left out (see the top of this file; and
   // `app.setup` is locked once the app has started).
-  const instrumentation = new AzureFunctionsInstrumentationESM();
-  const noLogs = () => new azFunc.Disposable(() => undefined);
+  const instrumentation = new functionsInstrumentation.AzureFunctionsInstrumentationESM();
+  const noLogs = () => ({ dispose: () => undefined }) as unknown as azFunc.Disposable;
   instrumentation.registerAzFunc({
     ...azFunc,
     app: { ...azFunc.app, setup: () => undefined, hook: { ...azFunc.app.hook, log: noLogs } },
