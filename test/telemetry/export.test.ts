@@ -78,7 +78,7 @@ test('the exporter sends every item with the bearer token of the credential give
   const metricNames = items.filter((i) => i.data?.baseType === 'MetricData').flatMap((i) => (i.data.baseData.metrics as Array<{ name: string }>).map((m) => m.name));
   expect(metricNames).toEqual(expect.arrayContaining(['broker.refresh', 'broker.token.served', 'http.client.request.duration']));
   // what the alert rules query: customMetrics name and customDimensions
-  const refresh = items.find((i) => i.data?.baseType === 'MetricData' && i.data.baseData.metrics[0].name === 'broker.refresh');
+  const refresh = items.find((i) => i.data?.baseType === 'MetricData' && i.data.baseData.metrics[0].name === 'broker.refresh')!;
   expect(refresh.data.baseData.properties).toMatchObject({ 'broker.profile': 'default', 'broker.refresh.outcome': 'refreshed', 'broker.trigger': 'timer' });
   expect(refresh.data.baseData.metrics[0].value).toBe(1);
   const dependencies = items.filter((i) => i.data?.baseType === 'RemoteDependencyData').map((i) => i.data.baseData.name as string);
