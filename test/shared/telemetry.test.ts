@@ -265,6 +265,9 @@ describe('tokens handed out (caller authorization on)', () => {
     expect(named(points, METRICS.served)).toEqual([
       { name: 'broker.token.served', unit: '{token}', attributes: { 'broker.profile': 'default', 'broker.outcome': 'served', 'broker.caller.app_id': appId }, value: 1 },
     ]);
+    // this fresh runtime's first request adopted the stored token: a refresh triggered by a request
+    expect(named(points, METRICS.refresh).map((p) => p.attributes)).toEqual([{ 'broker.profile': 'default', 'broker.refresh.outcome': 'adopted', 'broker.trigger': 'request' }]);
+    expect(spans().filter((s) => s.name === 'broker.refresh default').map((s) => s.attributes['broker.trigger'])).toEqual(['request']);
     expectNoSecrets(points, spans());
   });
 
