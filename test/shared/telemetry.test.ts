@@ -12,7 +12,7 @@ import { SignJWT, generateKeyPair } from 'jose';
 import { tokenHandler } from '../../functions/token.js';
 import { parseConfig } from '../../shared/config.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
-import { METRICS } from '../../shared/telemetry.js';
+import { METRICS, flushPending, holdRecords, tokenServed } from '../../shared/telemetry.js';
 import { armTelemetry } from '../../shared/telemetry-start.js';
 import type { FetchLike } from '../../shared/upstream.js';
 import { capture } from '../helpers/capture.js';
@@ -316,6 +316,17 @@ describe('tokens handed out (caller authorization on)', () => {
 });
 
 describe('arming', () => {
+  test('records made while the SDK is being set up are kept and exported once it is in place', async () => {
+    holdRecords();
+    tokenServed({ profile: 'default', outcome: 'served' });
+    expect(named(await collect(), METRICS.served)).toEqual([]);
+    flushPending();
+    expect(named(await collect(), METRICS.served)).toEqual([expect.objectContaining({ attributes: { 'broker.profile': 'default', 'broker.outcome': 'served' }, value: 1 })]);
+    tokenServed({ profile: 'default', outcome: 'served' }); // no longer kept
+    expect(named(await collect(), METRICS.served)).toHaveLength(1);
+  });
+
+
   test('without APPLICATIONINSIGHTS_CONNECTION_STRING nothing is armed and the Azure Monitor SDK is not loaded', () => {
     const { log, lines } = capture();
     expect(armTelemetry({}, log)).toBe(false);
