@@ -3,6 +3,7 @@
 // which profile, what allowed or refused it, and a short fingerprint of the token served: never a token.
 import { createHash } from 'node:crypto';
 import type { Logger } from './logging.js';
+import { tokenServed, type ServedOutcome } from './telemetry.js';
 
 /** The first key of every audit line; `traces | where message startswith '{"audit":'` finds them. */
 export const AUDIT_MARK = 'audit';
@@ -53,4 +54,17 @@ export function auditLine(entry: AuditEntry): string {
 
 export function audit(log: Logger, entry: AuditEntry): void {
   log.info(auditLine(entry));
+  if (entry.route === 'token') countServed(entry);
+}
+
+/** Every token request audited is also counted (broker.token.served); the caller's app id only when proven. */
+function countServed(e: AuditEntry): void {
+  const outcome: ServedOutcome =
+    e.outcome === 'served' ? 'served' : e.outcome === 'refused' && e.status === 401 ? 'unauthenticated' : e.outcome === 'refused' && e.status === 403 ? 'forbidden' : 'unavailable';
+  tokenServed({
+    ...(e.profile !== undefined && { profile: e.profile }),
+    outcome,
+    ...(e.auth === 'entra' && e.callerVerified !== false && e.callerAppId !== undefined && { callerAppId: e.callerAppId }),
+    ...(outcome !== 'served' && e.reason !== undefined && { errorType: e.reason }),
+  });
 }

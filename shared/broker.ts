@@ -16,6 +16,7 @@ import type { DroppableStore, DropResult, SecretStore } from './store.js';
 import { isoTime } from './token-claims.js';
 import { isJwtShaped, mintToken, type MintContext } from './token-source.js';
 import { TokenRejectedError, verifyToken } from './token-verify.js';
+import { inRefreshSpan, refreshed, type RefreshTrigger } from './telemetry.js';
 
 export interface CachedToken {
   readonly token: string;
@@ -124,7 +125,7 @@ export class ProfileBroker {
     const need = this.deps.policy.refreshBeforeExpirySeconds;
     const cur = this.current;
     if (cur && (this.lastsFor(cur, need, 'REFRESH_BEFORE_EXPIRY_SECONDS', log) || this.holdBack(cur, 'REFRESH_BEFORE_EXPIRY_SECONDS', log))) {
-      this.record('fresh');
+      this.record('fresh', undefined, 'timer');
       return 'fresh';
     }
     try {
@@ -189,7 +190,7 @@ export class ProfileBroker {
       const shared = await this.inflight;
       if (this.lastsFor(shared, needSeconds, setting, log) || this.holdBack(shared, setting, log)) return shared;
     }
-    this.inflight ??= this.doRefresh(needSeconds, setting, log).finally(() => {
+    this.inflight ??= inRefreshSpan(this.deps.profile.name, triggerOf(setting), () => this.doRefresh(needSeconds, setting, log)).finally(() => {
       this.inflight = undefined;
     });
     return this.inflight;
@@ -229,16 +230,17 @@ export class ProfileBroker {
 
   private async doRefresh(needSeconds: number, setting: string, log: Logger): Promise<CachedToken> {
     const { profile } = this.deps;
+    const trigger = triggerOf(setting);
     try {
       const stored = await this.readStored(log);
       if (stored && this.lastsFor(stored, needSeconds, setting, log)) {
-        this.record('adopted');
+        this.record('adopted', undefined, trigger);
         log.info(`[${profile.name}] Using the token in secret "${profile.tokenSecret}" (valid until ${isoTime(stored.expiresAt)}).`);
         return stored;
       }
       const cur = this.current;
       if (cur && this.holdBack(cur, setting, log)) {
-        this.record('fresh');
+        this.record('fresh', undefined, trigger);
         return cur;
       }
       const key = await this.loadKey(log);
@@ -255,10 +257,10 @@ export class ProfileBroker {
       this.current = token;
       this.unstored = token;
       await this.flushUnstored(log);
-      this.record('refreshed');
+      this.record('refreshed', undefined, trigger);
       return token;
     } catch (err) {
-      this.record('failed', err);
+      this.record('failed', err, trigger);
       throw err;
     }
   }
@@ -363,7 +365,8 @@ export class ProfileBroker {
     throw new NoValidTokenError(profile.name, err);
   }
 
-  private record(outcome: RefreshOutcome, err?: unknown): void {
+  private record(outcome: RefreshOutcome, err: unknown, trigger: RefreshTrigger): void {
+    refreshed(this.deps.profile.name, trigger, outcome, err);
     this.last = {
       at: new Date(this.deps.now()).toISOString(),
       outcome,
@@ -397,11 +400,11 @@ export class ProfileBroker {
         this.unstored = token;
         this.retryNotBefore = 0;
         await this.flushUnstored(log);
-        this.record('refreshed');
+        this.record('refreshed', undefined, 'operator');
         log.info(`[${profile.name}] Forced refresh: minted a new token (valid until ${isoTime(token.expiresAt)}).`);
         return token;
       } catch (err) {
-        this.record('failed', err);
+        this.record('failed', err, 'operator');
         throw err;
       }
     })();
@@ -434,6 +437,11 @@ export class ProfileBroker {
 
 function isDroppable(store: SecretStore): store is DroppableStore {
   return typeof (store as Partial<DroppableStore>).dropToken === 'function';
+}
+
+/** Which caller a refresh is for: the timer (REFRESH_BEFORE_EXPIRY_SECONDS) or a token request. */
+function triggerOf(setting: string): RefreshTrigger {
+  return setting === 'REFRESH_BEFORE_EXPIRY_SECONDS' ? 'timer' : 'request';
 }
 
 /** A short hash of everything that changes a token: client, environment, sorted scopes, grant options, kind. */

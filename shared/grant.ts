@@ -6,6 +6,7 @@ import { randomUUID, sign } from 'node:crypto';
 import type { SystemUser } from './config.js';
 import type { SigningKey } from './key.js';
 import { registerSecret } from './logging.js';
+import { grantSigned } from './telemetry.js';
 
 export const GRANT_LIFETIME_SECONDS = 120;
 
@@ -69,7 +70,9 @@ export function isGrantSigner(key: GrantKey): key is GrantSigner {
 export async function signGrantWith(req: GrantRequest, signer: GrantSigner, nowMs: number): Promise<string> {
   const header = signer.x5c ? { alg: signer.alg, x5c: [...signer.x5c] } : { alg: signer.alg, kid: signer.kid };
   const input = `${b64url(header)}.${b64url(grantClaims(req, nowMs))}`;
-  return `${input}.${(await signer.sign(Buffer.from(input))).toString('base64url')}`;
+  const grant = `${input}.${(await signer.sign(Buffer.from(input))).toString('base64url')}`;
+  grantSigned(signer.x5c ? 'certificate' : 'vault-key');
+  return grant;
 }
 
 /** Signs a new grant; never reuse the result. */
@@ -78,5 +81,6 @@ export async function signGrant(req: GrantRequest, key: GrantKey, nowMs: number)
   const input = `${b64url({ alg: key.alg, kid: key.kid })}.${b64url(grantClaims(req, nowMs))}`;
   const grant = `${input}.${sign(HASH[key.alg], Buffer.from(input), key.key).toString('base64url')}`;
   registerSecret(grant);
+  grantSigned('secret');
   return grant;
 }

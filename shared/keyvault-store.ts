@@ -5,6 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 import { StoreError } from './errors.js';
 import { PLACEHOLDER_CONTENT_TYPE, type DroppableStore, type DropResult, type StoredSecret, type TokenDrop, type TokenWrite } from './store.js';
 import { registerSecret } from './logging.js';
+import { keyVaultCall } from './telemetry.js';
 
 export interface KeyVaultStoreOptions {
   readonly vaultUrl: string;
@@ -49,7 +50,9 @@ export class KeyVaultStore implements DroppableStore {
   async read(name: string): Promise<StoredSecret | undefined> {
     const client = await this.getClient();
     try {
-      const secret = await client.getSecret(name, { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
+      const secret = await keyVaultCall(this.options.vaultUrl, 'GET', 'getSecret', () =>
+        client.getSecret(name, { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS) }),
+      );
       registerSecret(secret.value);
       return { value: secret.value ?? '', version: secret.properties.version ?? '', tags: secret.properties.tags ?? {} };
     } catch (err) {
@@ -61,13 +64,15 @@ export class KeyVaultStore implements DroppableStore {
   async writeToken(name: string, w: TokenWrite): Promise<{ version: string }> {
     const client = await this.getClient();
     try {
-      const secret = await client.setSecret(name, w.token, {
-        contentType: 'application/jwt',
-        expiresOn: new Date(w.expiresAt),
-        notBefore: new Date(Math.floor(w.issuedAt / 1000) * 1000),
-        tags: { ...w.tags },
-        abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
+      const secret = await keyVaultCall(this.options.vaultUrl, 'PUT', 'setSecret', () =>
+        client.setSecret(name, w.token, {
+          contentType: 'application/jwt',
+          expiresOn: new Date(w.expiresAt),
+          notBefore: new Date(Math.floor(w.issuedAt / 1000) * 1000),
+          tags: { ...w.tags },
+          abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        }),
+      );
       return { version: secret.properties.version ?? '' };
     } catch (err) {
       throw storeError(err, 'write', name, this.options.setting);

@@ -2,6 +2,7 @@
 // the answer into a token or an error carrying only safe facts (status, OAuth error, MP code, trace id).
 import { UpstreamRejectedError, UpstreamUnavailableError } from './errors.js';
 import { redact, registerSecret } from './logging.js';
+import { noteMaskinportenTraceId } from './telemetry.js';
 import { send, type FetchLike } from './upstream.js';
 
 export interface MaskinportenToken {
@@ -103,6 +104,7 @@ function rejection(status: number, body: string): UpstreamRejectedError {
     if (typeof json.error_description === 'string') {
       traceId = /trace[ _-]?id[:=\s]*([A-Za-z0-9-]{6,64})/i.exec(json.error_description)?.[1];
       description = sanitizeDescription(json.error_description);
+      if (traceId) noteMaskinportenTraceId(traceId);
     }
   } catch {
     // not JSON: report the status only

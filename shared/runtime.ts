@@ -10,6 +10,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import type { MintContext } from './token-source.js';
 import type { SecretStore } from './store.js';
 import type { FetchLike } from './upstream.js';
+import { observeProfiles } from './telemetry.js';
 
 export interface RuntimeOverrides {
   /** The token store (and the key store too, unless keyStore is given). */
@@ -117,6 +118,7 @@ export class Runtime {
         }),
       ]),
     );
+    observeProfiles(() => this.status(), this.now, this.profileNames);
   }
 
   get profileNames(): string[] {

@@ -5,6 +5,7 @@ import type { Profile } from './config.js';
 import { BrokerError, UpstreamUnavailableError, type BrokerErrorCode } from './errors.js';
 import type { TokenFacts } from './token-claims.js';
 import { send, type FetchLike } from './upstream.js';
+import { upstreamCall } from './telemetry.js';
 
 export type TokenKind = 'altinn' | 'maskinporten';
 
@@ -178,7 +179,12 @@ export class IssuerKeys {
     this.jwks = createRemoteJWKSet(jwksUri, {
       timeoutDuration: this.timeoutMs,
       cooldownDuration: this.cooldownMs,
-      [customFetch]: (url: string, init: RequestInit) => fetchImpl(url, init),
+      [customFetch]: (url: string, init: RequestInit) =>
+        upstreamCall({ upstream: this.kind === 'altinn' ? 'altinn' : 'maskinporten', method: 'GET', url, operation: 'keys' }, async (result) => {
+          const res = await fetchImpl(url, init);
+          result.status = res.status;
+          return res;
+        }),
     });
     return this.jwks;
   }

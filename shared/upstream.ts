@@ -2,6 +2,7 @@
 // timeout, 5xx or 429 becomes UpstreamUnavailableError (retryable); the caller interprets other statuses.
 import { UpstreamUnavailableError, type BrokerErrorCode } from './errors.js';
 import { parseRetryAfter } from './retry.js';
+import { upstreamCall, type UpstreamResult } from './telemetry.js';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -14,13 +15,27 @@ export interface UpstreamResponse {
 /** Upstream bodies are read up to this size; anything longer is not a token answer. */
 const MAX_BODY_BYTES = 256 * 1024;
 
-export async function send(
+export function send(
   fetchImpl: FetchLike,
   url: string,
   init: RequestInit,
   timeoutMs: number,
   service: 'Maskinporten' | 'Altinn',
   unavailableCode: BrokerErrorCode,
+): Promise<UpstreamResponse> {
+  const call = { upstream: service === 'Altinn' ? 'altinn' : 'maskinporten', method: init.method ?? 'GET', url, operation: url.includes('/.well-known/') ? 'metadata' : service === 'Altinn' ? 'exchange' : 'token' } as const;
+  return upstreamCall(call, (result) => sendOnce(fetchImpl, url, init, timeoutMs, service, unavailableCode, result));
+}
+
+/** One request, in the span and duration metric of telemetry.ts's upstreamCall (`result` gets the status). */
+async function sendOnce(
+  fetchImpl: FetchLike,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  service: 'Maskinporten' | 'Altinn',
+  unavailableCode: BrokerErrorCode,
+  result: UpstreamResult,
 ): Promise<UpstreamResponse> {
   let res: Response;
   let body: string;
@@ -31,6 +46,7 @@ export async function send(
     // by name, not instanceof: the DOMException may come from another realm
     const name = (err as { name?: unknown } | null)?.name;
     const timedOut = name === 'TimeoutError' || name === 'AbortError';
+    result.errorType = timedOut ? 'timeout' : networkReason(err).replace(' ', '_');
     throw new UpstreamUnavailableError(
       unavailableCode,
       timedOut
@@ -39,6 +55,7 @@ export async function send(
       {},
     );
   }
+  result.status = res.status;
   if (res.status >= 500 || res.status === 429) {
     const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'));
     throw new UpstreamUnavailableError(

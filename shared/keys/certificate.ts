@@ -8,6 +8,7 @@ import type { KeyVaultKey } from '@azure/keyvault-keys';
 import { KeyError } from '../errors.js';
 import type { GrantSigner } from '../grant.js';
 import type { Logger } from '../logging.js';
+import { keyVaultCall } from '../telemetry.js';
 import { createCertificateClient, createCryptographyClient, createKeyClient, vaultError, type VaultTarget } from './vault-clients.js';
 import { MIN_VAULT_KEY_BITS, publicKeyOf, vaultSigner, type KeyInUse } from './vault-key.js';
 
@@ -68,7 +69,7 @@ export class CertificateSource {
     const client = await this.#client;
     let bundle: KeyVaultCertificateWithPolicy;
     try {
-      bundle = await client.getCertificate(o.certificateName, { abortSignal: AbortSignal.timeout(o.timeoutMs) });
+      bundle = await keyVaultCall(o.vaultUrl, 'GET', 'getCertificate', () => client.getCertificate(o.certificateName, { abortSignal: AbortSignal.timeout(o.timeoutMs) }));
     } catch (err) {
       throw vaultError(err, 'read', what, READ_ROLE, 'CERTIFICATE_NOT_FOUND');
     }
@@ -94,7 +95,7 @@ export class CertificateSource {
     const keys = await createKeyClient(o);
     let key: KeyVaultKey;
     try {
-      key = await keys.getKey(o.certificateName, { version, abortSignal: AbortSignal.timeout(o.timeoutMs) });
+      key = await keyVaultCall(o.vaultUrl, 'GET', 'getKey', () => keys.getKey(o.certificateName, { version, abortSignal: AbortSignal.timeout(o.timeoutMs) }));
     } catch (err) {
       throw vaultError(err, 'read the key of', what, CRYPTO_USER, 'KEY_NOT_FOUND');
     }

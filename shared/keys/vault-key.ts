@@ -7,6 +7,7 @@ import type { CryptographyClient, KeyClient, KeyProperties, KeyVaultKey } from '
 import { KeyError } from '../errors.js';
 import type { GrantSigner } from '../grant.js';
 import type { Logger } from '../logging.js';
+import { keyVaultCall } from '../telemetry.js';
 import { createCryptographyClient, createKeyClient, vaultError, type VaultTarget } from './vault-clients.js';
 
 /** The tag on a key version that holds the kid registered for it in the Maskinporten portal. */
@@ -75,7 +76,7 @@ export function publicKeyOf(key: KeyVaultKey, what: string): { publicKey: KeyObj
 
 /** A GrantSigner over a fetched key version: one vault call per grant; the signature is checked with the public
  *  key before it is used, so a wrong key or algorithm fails here and not as MP-124 at Maskinporten. */
-export function vaultSigner(crypto: CryptographyClient, publicKey: KeyObject, header: { kid?: string; x5c?: readonly string[] }, what: string, timeoutMs: number): GrantSigner {
+export function vaultSigner(crypto: CryptographyClient, publicKey: KeyObject, header: { kid?: string; x5c?: readonly string[] }, what: string, timeoutMs: number, vaultUrl = crypto.vaultUrl): GrantSigner {
   return {
     alg: 'RS256',
     ...(header.kid !== undefined && { kid: header.kid }),
@@ -84,7 +85,7 @@ export function vaultSigner(crypto: CryptographyClient, publicKey: KeyObject, he
       const digest = createHash('sha256').update(input).digest();
       let signature: Buffer;
       try {
-        const result = await crypto.sign('RS256', digest, { abortSignal: AbortSignal.timeout(timeoutMs) });
+        const result = await keyVaultCall(vaultUrl, 'POST', 'sign', () => crypto.sign('RS256', digest, { abortSignal: AbortSignal.timeout(timeoutMs) }));
         signature = Buffer.from(result.result);
       } catch (err) {
         throw vaultError(err, 'sign with', what, CRYPTO_USER);
@@ -146,7 +147,7 @@ export class VaultKeySource {
     const client = await this.#keyClient();
     let key: KeyVaultKey;
     try {
-      key = await client.getKey(o.keyName, { version: pick.version, abortSignal: AbortSignal.timeout(o.timeoutMs) });
+      key = await keyVaultCall(o.vaultUrl, 'GET', 'getKey', () => client.getKey(o.keyName, { version: pick.version, abortSignal: AbortSignal.timeout(o.timeoutMs) }));
     } catch (err) {
       throw vaultError(err, 'read', what, CRYPTO_USER, 'KEY_NOT_FOUND');
     }
@@ -185,9 +186,11 @@ export class VaultKeySource {
     const client = await this.#keyClient();
     const versions: VersionFacts[] = [];
     try {
-      for await (const p of client.listPropertiesOfKeyVersions(this.o.keyName, { abortSignal: AbortSignal.timeout(this.o.timeoutMs) })) {
-        versions.push(facts(p));
-      }
+      await keyVaultCall(this.o.vaultUrl, 'GET', 'listKeyVersions', async () => {
+        for await (const p of client.listPropertiesOfKeyVersions(this.o.keyName, { abortSignal: AbortSignal.timeout(this.o.timeoutMs) })) {
+          versions.push(facts(p));
+        }
+      });
     } catch (err) {
       throw vaultError(err, 'list the versions of', what, CRYPTO_USER, 'KEY_NOT_FOUND');
     }

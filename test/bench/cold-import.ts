@@ -16,6 +16,8 @@ export interface ImportSet {
   readonly label: string;
   /** Bare specifiers, or paths relative to the build folder. */
   readonly modules: readonly string[];
+  /** Extra environment of the importing process (e.g. APPLICATIONINSIGHTS_CONNECTION_STRING). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface BuiltApp {
@@ -69,7 +71,7 @@ async function importOnce(dir: string, set: ImportSet): Promise<number> {
   ].join('\n');
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...set.env },
     timeout: 30_000,
   });
   const m = /@@bench ([\d.]+)/.exec(stdout);

@@ -3,9 +3,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 /** `gc`: collect garbage first (the server runs with --expose-gc), to tell retained memory from garbage. */
-export type ServerMode = 'host' | 'host-constant' | 'bare';
+export type ServerMode = 'host' | 'host-constant' | 'bare' | 'cold';
 
-export type BenchRequest = { type: 'stats'; gc?: boolean } | { type: 'stop' };
+/** `telemetry`: first do what the Functions worker's postInvocation hook does (start the telemetry set-up) and wait
+ *  for it to finish. */
+export type BenchRequest = { type: 'stats'; gc?: boolean; telemetry?: boolean } | { type: 'stop' };
 
 export type ServerMessage =
   | { type: 'ready'; url: string }
@@ -19,11 +21,14 @@ export interface ServerStats {
   readonly cpuMicros: number;
   /** Log lines the host emitted so far (host mode). */
   readonly logLines: number;
+  /** ms from arming until the telemetry SDK was in place (cold mode with telemetry on). */
+  readonly telemetrySetupMs?: number;
+  readonly telemetryOk?: boolean;
 }
 
 export interface ServerProcess {
   readonly url: string;
-  stats(options?: { gc?: boolean }): Promise<ServerStats>;
+  stats(options?: { gc?: boolean; telemetry?: boolean }): Promise<ServerStats>;
   stop(): Promise<void>;
 }
 
@@ -62,7 +67,7 @@ export async function startServerProcess(script: string, mode: ServerMode, env: 
   return {
     url,
     stats: async (options = {}) => {
-      const reply = next('stats', 5_000);
+      const reply = next('stats', options.telemetry ? 30_000 : 5_000);
       child.send({ type: 'stats', ...options } satisfies BenchRequest);
       const { type: _type, ...stats } = await reply;
       return stats;

@@ -45,6 +45,25 @@ async function startConstantHostMode(body: string): Promise<{ url: string; close
   });
 }
 
+/** As the Functions worker does it: the function modules (the start hook's among them), then the app start hook
+ *  (key check; with APPLICATIONINSIGHTS_CONNECTION_STRING it arms the telemetry set-up), then requests. */
+async function startColdMode(): Promise<{ url: string; close(): Promise<void> }> {
+  const { loadFunctions } = await import('../../shared/local/functions.js');
+  const functions = await loadFunctions();
+  const { startupHandler } = await import('../../functions/startup.js');
+  await startupHandler();
+  const { startHost } = await import('../../shared/local/host.js');
+  return startHost({ port: 0, ...functions, schedule: false, log: () => void logLines++ });
+}
+
+async function telemetryStats(): Promise<{ telemetrySetupMs?: number; telemetryOk?: boolean }> {
+  const [{ telemetryIdle }, { telemetryReady, telemetrySetupMs }] = await Promise.all([import('../../shared/core.js'), import('../../shared/telemetry-start.js')]);
+  telemetryIdle();
+  const ok = await telemetryReady();
+  const ms = telemetrySetupMs();
+  return { telemetryOk: ok, ...(ms !== undefined && { telemetrySetupMs: ms }) };
+}
+
 async function startBareMode(body: string): Promise<{ url: string; close(): Promise<void> }> {
   const headers = { ...BODY_HEADERS, 'content-length': String(Buffer.byteLength(body)) };
   const server = createServer((_req, res) => {
@@ -67,13 +86,20 @@ async function startBareMode(body: string): Promise<{ url: string; close(): Prom
 async function main(): Promise<void> {
   const body = process.env.BENCH_BODY ?? '{}';
   const server =
-    mode === 'host' ? await startHostMode() : mode === 'host-constant' ? await startConstantHostMode(body) : await startBareMode(body);
-  process.on('message', (msg: BenchRequest) => {
+    mode === 'host'
+      ? await startHostMode()
+      : mode === 'host-constant'
+        ? await startConstantHostMode(body)
+        : mode === 'cold'
+          ? await startColdMode()
+          : await startBareMode(body);
+  process.on('message', async (msg: BenchRequest) => {
     if (msg.type === 'stats') {
+      const telemetry = msg.telemetry ? await telemetryStats() : {};
       if (msg.gc) (globalThis as { gc?: () => void }).gc?.();
       const m = process.memoryUsage();
       const cpu = process.cpuUsage();
-      reply({ type: 'stats', rss: m.rss, heapUsed: m.heapUsed, cpuMicros: cpu.user + cpu.system, logLines });
+      reply({ type: 'stats', rss: m.rss, heapUsed: m.heapUsed, cpuMicros: cpu.user + cpu.system, logLines, ...telemetry });
     } else if (msg.type === 'stop') {
       void server.close().then(() => process.exit(0));
     }
