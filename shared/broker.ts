@@ -243,20 +243,7 @@ export class ProfileBroker {
         this.record('fresh', undefined, trigger);
         return cur;
       }
-      const key = await this.loadKey(log);
-      const minted = await mintToken(profile, key, { ...this.deps, maxTokenLifetimeSeconds: this.deps.policy.maxTokenLifetimeSeconds }, log);
-      this.lastMintAt = this.deps.now();
-      const token: CachedToken = {
-        token: minted.token,
-        kind: minted.kind,
-        expiresAt: minted.expiresAt,
-        issuedAt: minted.issuedAt,
-        scope: minted.scope ?? profile.scopes.join(' '),
-        source: 'minted',
-      };
-      this.current = token;
-      this.unstored = token;
-      await this.flushUnstored(log);
+      const token = await this.mintAndStore(log);
       this.record('refreshed', undefined, trigger);
       return token;
     } catch (err) {
@@ -321,6 +308,26 @@ export class ProfileBroker {
 
   /** Writes the minted token not stored yet. A delayed write (`delayed`) first re-reads the vault: a valid token
    *  there that lives at least as long wins, and the pending one is dropped, so writes never go backwards. */
+  /** Signs a grant, mints, verifies; the new token is served from now on and written to the vault (or kept pending). */
+  private async mintAndStore(log: Logger): Promise<CachedToken> {
+    const { profile } = this.deps;
+    const key = await this.loadKey(log);
+    const minted = await mintToken(profile, key, { ...this.deps, maxTokenLifetimeSeconds: this.deps.policy.maxTokenLifetimeSeconds }, log);
+    this.lastMintAt = this.deps.now();
+    const token: CachedToken = {
+      token: minted.token,
+      kind: minted.kind,
+      expiresAt: minted.expiresAt,
+      issuedAt: minted.issuedAt,
+      scope: minted.scope ?? profile.scopes.join(' '),
+      source: 'minted',
+    };
+    this.current = token;
+    this.unstored = token;
+    await this.flushUnstored(log);
+    return token;
+  }
+
   private async flushUnstored(log: Logger, delayed = false): Promise<void> {
     const token = this.unstored;
     if (!token) return;
@@ -385,21 +392,8 @@ export class ProfileBroker {
     const { profile } = this.deps;
     const run = (async (): Promise<CachedToken> => {
       try {
-        const key = await this.loadKey(log);
-        const minted = await mintToken(profile, key, { ...this.deps, maxTokenLifetimeSeconds: this.deps.policy.maxTokenLifetimeSeconds }, log);
-        this.lastMintAt = this.deps.now();
-        const token: CachedToken = {
-          token: minted.token,
-          kind: minted.kind,
-          expiresAt: minted.expiresAt,
-          issuedAt: minted.issuedAt,
-          scope: minted.scope ?? profile.scopes.join(' '),
-          source: 'minted',
-        };
-        this.current = token;
-        this.unstored = token;
+        const token = await this.mintAndStore(log);
         this.retryNotBefore = 0;
-        await this.flushUnstored(log);
         this.record('refreshed', undefined, 'operator');
         log.info(`[${profile.name}] Forced refresh: minted a new token (valid until ${isoTime(token.expiresAt)}).`);
         return token;
