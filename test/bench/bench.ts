@@ -178,7 +178,9 @@ async function coldImportSection(app: BuiltApp): Promise<void> {
 
 interface Upstream {
   readonly maskinporten: number;
+  /** Exchange requests; the issuer metadata and key set fetched to verify Altinn tokens are counted apart. */
   readonly altinn: number;
+  readonly altinnKeyFetches: number;
   readonly kvWrites: number;
   readonly kvReads: number;
 }
@@ -187,7 +189,8 @@ function upstream(world: World): Upstream {
   const kv = world.sims.keyVault.requests;
   return {
     maskinporten: world.sims.maskinporten.requests.length,
-    altinn: world.sims.altinn.requests.length,
+    altinn: world.sims.altinn.requests.filter((r) => !r.path.includes('/openid/')).length,
+    altinnKeyFetches: world.sims.altinn.requests.filter((r) => r.path.includes('/openid/')).length,
     kvWrites: world.sims.keyVault.writes,
     kvReads: kv.filter((r) => r.method === 'GET').length,
   };
@@ -212,7 +215,7 @@ async function burstSection(script: string): Promise<void> {
     detail(
       3,
       `Burst: ${fmt(BURST)} requests on ${fmt(BURST)} new connections in ${fmt(b.ms)} ms; statuses ${JSON.stringify(b.statuses)}, ` +
-        `connection errors ${b.errors}, distinct tokens served ${b.distinctTokens}; Key Vault reads ${u.kvReads} ` +
+        `connection errors ${b.errors}, distinct tokens served ${b.distinctTokens}; Altinn issuer metadata and key set fetches (to verify the token, once per process) ${u.altinnKeyFetches}; Key Vault reads ${u.kvReads} ` +
         `(the token secret before minting, the key secret, and the SDK's unauthenticated challenge request). ` +
         `That host's RSS right after the burst: ${mib(s.rss)}.`,
     );
@@ -234,7 +237,7 @@ async function rssSection(world: World, host: ServerProcess): Promise<void> {
   const s = await host.stats();
   const retained = await host.stats({ gc: true });
   const after = upstream(world);
-  const calls = after.maskinporten - before.maskinporten + after.altinn - before.altinn + after.kvReads - before.kvReads + after.kvWrites - before.kvWrites;
+  const calls = after.maskinporten - before.maskinporten + after.altinn - before.altinn + after.altinnKeyFetches - before.altinnKeyFetches + after.kvReads - before.kvReads + after.kvWrites - before.kvWrites;
   rows.push({
     figure: `5. Host process RSS after 1 cold + ${fmt(RSS_REQUESTS)} warm \`GET /api/token\``,
     measured: mib(s.rss),
@@ -363,7 +366,7 @@ function render(start: Date, load0: number, seconds: number): string {
     '',
     `1. The host is \`startHost\` with the real token, health and timer functions in a forked child, its settings in its environment pointing at the Maskinporten, Altinn and Key Vault simulators (which run in the bench process). The bare server is another child: \`node:http\`, the same JSON body (the token replaced by filler of equal length) and headers, with a precomputed content-length. A third child is the local host again with the token route's handler replaced by one answering that constant body: the host's own cost without the broker. autocannon runs in the bench process: ${CONNECTIONS} keep-alive connections, no pipelining, ${WARMUP_SECONDS} s warm-up then ${MEASURE_SECONDS} s measured, the three alternating for ${ROUNDS} rounds; the ratio is of the median req/s. p50/p99 are of every 2xx response's own time. On ${availableParallelism()} cores the load generator has one core: the bare figure is bounded by it (see its CPU use in the details), so if anything the ratio flatters the host.`,
     `2. Each figure is the median over ${IMPORT_RUNS} fresh \`node\` processes (the two sets alternating) of the time the process spends in \`await import()\` of the compiled \`functions/token.js\`, \`health.js\`, \`health-details.js\`, \`refresh-timer.js\`, \`startup.js\` in turn, or of \`@azure/functions\` alone; node's own start-up is the same for both and left out.`,
-    `3. A fresh host on a fresh world (empty cache, no token secret) gets ${fmt(BURST)} \`GET /api/token\` started at once, each on its own connection; the simulators count Maskinporten token requests, Altinn requests and Key Vault PUTs (successful or not). Every answer must be 200 with one and the same token.`,
+    `3. A fresh host on a fresh world (empty cache, no token secret) gets ${fmt(BURST)} \`GET /api/token\` started at once, each on its own connection; the simulators count Maskinporten token requests, Altinn exchange requests (the Altinn OpenID metadata and key set, fetched once to verify the token, are reported apart) and Key Vault PUTs (successful or not). Every answer must be 200 with one and the same token.`,
     `4. \`signGrant\` with the key from \`decodeKey\` (base64 JWK) against \`crypto.sign('sha256', input, keyObject)\` of the same private key over a signing input of a real grant's length; ${fmt(SIGN_ITERATIONS)} timed calls of each after a warm-up, interleaved, per-call median.`,
     `5. \`process.memoryUsage().rss\` of a fresh host process, over IPC, after one request that mints the token and then ${fmt(RSS_REQUESTS)} warm requests on ${CONNECTIONS} connections (the same host then serves the throughput rounds).`,
     `6. As 2. but ${TELEMETRY_IMPORT_RUNS} runs each: the five function modules in fresh processes, once with \`APPLICATIONINSIGHTS_CONNECTION_STRING\` set (telemetry on: its ingestion endpoint a closed loopback port) and once without, alternating; the ratio of the medians.`,
