@@ -1,6 +1,7 @@
 // Entry point for `azd up` / `az deployment group create`: the Maskinporten/Altinn token broker on Flex
-// Consumption with one user-assigned identity, App Insights (Entra auth), a key vault the broker only reads
-// (the Maskinporten private key) and a token vault it writes (new or existing vaults for either).
+// Consumption with one user-assigned identity, App Insights (Entra auth), a key vault the broker never writes (the
+// Maskinporten private key: a secret it reads, or a key or certificate it signs with, per keySource) and a token
+// vault it writes (new or existing vaults for either).
 // Writes the app settings the app's configuration contract (shared/config.ts) reads; outputs for azd.
 targetScope = 'resourceGroup'
 
@@ -24,8 +25,25 @@ param maskinportenClientId string
 @minLength(1)
 param maskinportenScopes string
 
-@description('MASKINPORTEN_KEY_SECRET: name of the Key Vault secret that holds the base64-encoded private key. Empty: maskinporten-key.')
+@description('Where the private key lives, in the key vault: secret (MASKINPORTEN_KEY_SECRET, a base64-encoded key in a secret; the default), vault-key (MASKINPORTEN_VAULT_KEY, a non-exportable Key Vault key that signs for the broker) or certificate (MASKINPORTEN_CERTIFICATE, a Key Vault certificate). Writes that one setting and gives the broker exactly the key vault roles that source needs.')
+@allowed([
+  'secret'
+  'vault-key'
+  'certificate'
+])
+param keySource string = 'secret'
+
+@description('MASKINPORTEN_KEY_SECRET (keySource secret): name of the Key Vault secret that holds the base64-encoded private key. Empty: maskinporten-key.')
 param maskinportenKeySecretName string = ''
+
+@description('MASKINPORTEN_VAULT_KEY (keySource vault-key): name of the RSA Key Vault key the broker signs with. Empty: maskinporten-signing.')
+param maskinportenVaultKeyName string = ''
+
+@description('MASKINPORTEN_CERTIFICATE (keySource certificate): name of the Key Vault certificate (e.g. an enterprise certificate) the broker signs with. Empty: maskinporten-certificate.')
+param maskinportenCertificateName string = ''
+
+@description('MASKINPORTEN_CERTIFICATE_CHAIN (keySource certificate): intermediate certificates sent after the leaf in x5c, base64 DER, issuer of the leaf first, separated by spaces or commas. Empty: not set.')
+param maskinportenCertificateChain string = ''
 
 @description('MASKINPORTEN_KID: key id registered in Maskinporten for that key. Empty: the kid inside the stored JWK is used.')
 param maskinportenKid string = ''
@@ -63,7 +81,7 @@ param extraAppSettings object = {}
 
 // ---------------------------------------------------------------- Key Vaults (the key vault and the token vault)
 
-@description('Name of an existing Key Vault (RBAC authorisation) that holds the Maskinporten key (the KEY vault: the broker only reads it). Empty: create kv-<token>.')
+@description('Name of an existing Key Vault (RBAC authorisation) that holds the Maskinporten key (the KEY vault: the broker never writes it). Empty: create kv-<token>.')
 param existingKeyVaultName string = ''
 
 @description('Resource group of that existing key vault (same subscription). Empty: this resource group.')
@@ -186,6 +204,8 @@ var tokenVaultResourceGroupName = useExistingTokenVault && !empty(existingTokenV
 var deploymentContainerName = 'deployment-package'
 
 var keySecretName = empty(maskinportenKeySecretName) ? 'maskinporten-key' : maskinportenKeySecretName
+var vaultKeyName = empty(maskinportenVaultKeyName) ? 'maskinporten-signing' : maskinportenVaultKeyName
+var certificateName = empty(maskinportenCertificateName) ? 'maskinporten-certificate' : maskinportenCertificateName
 var tokenSecret = empty(tokenSecretName) ? 'altinn-token' : tokenSecretName
 var schedule = empty(refreshSchedule) ? '0 */5 * * * *' : refreshSchedule
 
@@ -224,6 +244,23 @@ var authProblemList = [
 var authProblems = filter(authProblemList, problem => !empty(problem))
 var easyAuthEnabled = empty(authProblems) ? enableEasyAuth : fail(join(authProblems, ' '))
 var callerAuthorizationEnabled = !empty(authClientId)
+
+// The key source: the one setting that names the key, and no name given for another source (it would be ignored).
+// Profiles share the key vault and so the broker's roles there: a profile may not name a key of another source.
+var keySourceSettings = {
+  secret: 'MASKINPORTEN_KEY_SECRET'
+  'vault-key': 'MASKINPORTEN_VAULT_KEY'
+  certificate: 'MASKINPORTEN_CERTIFICATE'
+}
+var keySourceProblemList = [
+  keySource != 'secret' && !empty(maskinportenKeySecretName) ? 'MASKINPORTEN_KEY_SECRET (maskinportenKeySecretName) is set but KEY_SOURCE (keySource) is ${keySource}: set KEY_SOURCE=secret, or unset it.' : ''
+  keySource != 'vault-key' && !empty(maskinportenVaultKeyName) ? 'MASKINPORTEN_VAULT_KEY (maskinportenVaultKeyName) is set but KEY_SOURCE (keySource) is ${keySource}: set KEY_SOURCE=vault-key, or unset it.' : ''
+  keySource != 'certificate' && !empty(maskinportenCertificateName) ? 'MASKINPORTEN_CERTIFICATE (maskinportenCertificateName) is set but KEY_SOURCE (keySource) is ${keySource}: set KEY_SOURCE=certificate, or unset it.' : ''
+  keySource != 'certificate' && !empty(maskinportenCertificateChain) ? 'MASKINPORTEN_CERTIFICATE_CHAIN (maskinportenCertificateChain) is set but KEY_SOURCE (keySource) is ${keySource}: the chain belongs to a certificate.' : ''
+]
+var otherSourceProfileSettings = filter(items(extraAppSettings), setting => startsWith(setting.key, 'PROFILE__') && !endsWith(setting.key, '__${keySourceSettings[keySource]}') && (endsWith(setting.key, '__MASKINPORTEN_KEY_SECRET') || endsWith(setting.key, '__MASKINPORTEN_VAULT_KEY') || endsWith(setting.key, '__MASKINPORTEN_CERTIFICATE')))
+var keySourceProblems = concat(filter(keySourceProblemList, problem => !empty(problem)), map(otherSourceProfileSettings, setting => '${setting.key} (extraAppSettings) names a key of another source than KEY_SOURCE (keySource) ${keySource}: the broker\'s roles on the key vault follow KEY_SOURCE, so every profile uses that source.'))
+var chosenKeySource = empty(keySourceProblems) ? keySource : fail(join(keySourceProblems, ' '))
 
 // ---------------------------------------------------------------- resources
 
@@ -274,12 +311,14 @@ module newTokenVault 'modules/key-vault.bicep' = if (!useExistingTokenVault) {
   }
 }
 
-// The key vault: the broker reads the private key (Secrets User); the admin may write; no consumer role here.
+// The key vault: the broker gets exactly the roles of the key source (reads the key secret, or signs with a key or
+// certificate it cannot read); the admin may write; no consumer role here.
 module keyVaultAccess 'modules/key-vault-access.bicep' = {
   name: 'key-vault-access-${resourceToken}'
   scope: resourceGroup(keyVaultResourceGroupName)
   params: {
     vaultName: keyVaultName
+    keySource: chosenKeySource
     brokerPrincipalId: identity.properties.principalId
     adminPrincipalId: keyVaultAdminPrincipalId
     adminPrincipalType: keyVaultAdminPrincipalType
@@ -323,10 +362,6 @@ var requiredAppSettings = [
     value: maskinportenScopes
   }
   {
-    name: 'MASKINPORTEN_KEY_SECRET'
-    value: keySecretName
-  }
-  {
     name: 'MASKINPORTEN_ENV'
     value: maskinportenEnv
   }
@@ -348,6 +383,9 @@ var extraSettings = [for setting in items(extraAppSettings): {
   name: setting.key
   value: string(setting.value)
 }]
+// The one setting of the key source (exactly one per profile; the app refuses two with SETTING_CONFLICT).
+var keySetting = chosenKeySource == 'secret' ? [ { name: 'MASKINPORTEN_KEY_SECRET', value: keySecretName } ] : (chosenKeySource == 'vault-key' ? [ { name: 'MASKINPORTEN_VAULT_KEY', value: vaultKeyName } ] : [ { name: 'MASKINPORTEN_CERTIFICATE', value: certificateName } ])
+var chainSetting = empty(maskinportenCertificateChain) ? [] : [ { name: 'MASKINPORTEN_CERTIFICATE_CHAIN', value: maskinportenCertificateChain } ]
 var kidSetting = empty(maskinportenKid) ? [] : [ { name: 'MASKINPORTEN_KID', value: maskinportenKid } ]
 var resourceSetting = empty(maskinportenResource) ? [] : [ { name: 'MASKINPORTEN_RESOURCE', value: maskinportenResource } ]
 var consumerOrgSetting = empty(maskinportenConsumerOrg) ? [] : [ { name: 'MASKINPORTEN_CONSUMER_ORG', value: maskinportenConsumerOrg } ]
@@ -364,7 +402,7 @@ var authSettings = !callerAuthorizationEnabled ? [] : [
     value: empty(authAudience) ? 'api://${authClientId} ${authClientId}' : authAudience
   }
 ]
-var appSettings = concat(requiredAppSettings, kidSetting, resourceSetting, consumerOrgSetting, systemUserOrgSetting, systemUserRefSetting, authSettings, extraSettings)
+var appSettings = concat(requiredAppSettings, keySetting, chainSetting, kidSetting, resourceSetting, consumerOrgSetting, systemUserOrgSetting, systemUserRefSetting, authSettings, extraSettings)
 
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app-${resourceToken}'
@@ -429,6 +467,9 @@ output TOKEN_VAULT_URI string = tokenVaultAccess.outputs.uri
 output TOKEN_VAULT_RESOURCE_GROUP string = tokenVaultResourceGroupName
 output TOKEN_SECRETS_CREATED string = join(union(knownTokenSecretNames, tokenVaultAccess.outputs.readableSecretNames), ',')
 output MASKINPORTEN_KEY_SECRET_NAME string = keySecretName
+output KEY_SOURCE string = keySource
+output MASKINPORTEN_VAULT_KEY_NAME string = vaultKeyName
+output MASKINPORTEN_CERTIFICATE_NAME string = certificateName
 output TOKEN_SECRET_NAME string = tokenSecret
 output MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId

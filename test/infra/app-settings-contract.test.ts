@@ -6,7 +6,8 @@ import { describe, expect, test } from '@jest/globals';
 import ts from 'typescript';
 import { PROFILE_SETTINGS, parseConfig } from '../../shared/config.js';
 import { ConfigError } from '../../shared/errors.js';
-import { type EvaluatedSetting, Opaque, type Value, entryFile, entryScope, evaluate, evaluateAppSettings, scopeFor } from './bicep-eval.js';
+import { makeTestCa } from '../helpers/certificates.js';
+import { BicepEvalError, type EvaluatedSetting, Opaque, type Value, entryFile, entryScope, evaluate, evaluateAppSettings, scopeFor } from './bicep-eval.js';
 import { type BicepFile, REPO_ROOT, collectAppSettings, declarations, loadBicepFiles, parseBicep, property, resourcesOfType } from './bicep-tree.js';
 
 /** Settings the app reads (the contract in the end-to-end issue / shared/config.ts). */
@@ -15,6 +16,9 @@ const APP_SETTINGS = [
   'MASKINPORTEN_CLIENT_ID',
   'MASKINPORTEN_SCOPES',
   'MASKINPORTEN_KEY_SECRET',
+  'MASKINPORTEN_VAULT_KEY',
+  'MASKINPORTEN_CERTIFICATE',
+  'MASKINPORTEN_CERTIFICATE_CHAIN',
   'MASKINPORTEN_KID',
   'MASKINPORTEN_ENV',
   'MASKINPORTEN_ISSUER',
@@ -37,7 +41,9 @@ const APP_SETTINGS = [
   'AUTH_AUDIENCE',
   'AUTH_AUTHORITY',
 ];
-const REQUIRED = ['KEY_VAULT_URL', 'MASKINPORTEN_CLIENT_ID', 'MASKINPORTEN_SCOPES', 'MASKINPORTEN_KEY_SECRET'];
+const REQUIRED = ['KEY_VAULT_URL', 'MASKINPORTEN_CLIENT_ID', 'MASKINPORTEN_SCOPES'];
+/** The key source settings: exactly one of them is required (the keySource parameter picks which). */
+const KEY_SOURCE_SETTINGS: Readonly<Record<string, string>> = { secret: 'MASKINPORTEN_KEY_SECRET', 'vault-key': 'MASKINPORTEN_VAULT_KEY', certificate: 'MASKINPORTEN_CERTIFICATE' };
 /** Azure platform settings (read by the Functions host, the App Insights agent, DefaultAzureCredential). */
 const PLATFORM_SETTINGS = [
   'AzureWebJobsStorage__accountName',
@@ -102,6 +108,8 @@ function contractProblems(settings: readonly EvaluatedSetting[]): string[] {
   for (const name of new Set(names.filter((n, i) => names.indexOf(n) !== i))) problems.push(`${name}: written twice`);
   for (const name of names.filter((n) => !isKnownSetting(n))) problems.push(`${name}: not a setting the app or the platform reads (misspelt?)`);
   for (const name of REQUIRED.filter((n) => !names.includes(n))) problems.push(`${name}: required by the app but not written`);
+  const keySettings = Object.values(KEY_SOURCE_SETTINGS).filter((n) => names.includes(n));
+  if (keySettings.length !== 1) problems.push(`${Object.values(KEY_SOURCE_SETTINGS).join(' / ')}: exactly one is required, ${keySettings.length} written`);
   const env: Record<string, string> = {};
   for (const { name, value } of settings) {
     if (value instanceof Opaque) {
@@ -181,6 +189,56 @@ describe('app settings written by infra/ satisfy the configuration contract', ()
       const refs = site!.settings.filter((s) => s.name === name);
       expect({ name, count: refs.length, conditional: refs.some((r) => r.conditional) }).toEqual({ name, count: 1, conditional: false });
     }
+    // The key setting: one place each, chosen by keySource.
+    for (const name of Object.values(KEY_SOURCE_SETTINGS)) expect({ name, count: site!.settings.filter((s) => s.name === name).length }).toEqual({ name, count: 1 });
+  });
+
+  test.each(Object.entries(KEY_SOURCE_SETTINGS))('keySource %s: only %s is written, parseConfig accepts it, and the key vault module gets the same source', async (source, setting) => {
+    const all = await load();
+    const settings = evaluateAppSettings(all, { ...REQUIRED_PARAMS, keySource: source });
+    expect(contractProblems(settings)).toEqual([]);
+    expect(settings.map((s) => s.name).filter((n) => /^MASKINPORTEN_(KEY_SECRET|VAULT_KEY|CERTIFICATE)/.test(n))).toEqual([setting]);
+    const profile = parseConfig(envOf(settings)).profiles[0]!;
+    if (source === 'secret') {
+      expect(profile.keySecret).toBe('maskinporten-key');
+      expect(profile.keySource).toBeUndefined();
+    } else {
+      expect(profile.keySecret).toBeUndefined();
+      expect(profile.keySource).toMatchObject({ kind: source, name: source === 'vault-key' ? 'maskinporten-signing' : 'maskinporten-certificate', vaultUrl: 'https://kv-x.vault.azure.net' });
+    }
+    // The roles follow the same choice (the policy rule checks each source's roles inside the module).
+    const main = entryFile(all);
+    const call = declarations(main).modules.find((m) => m.symbol === 'keyVaultAccess')!;
+    expect(evaluate(property(call.body, 'params.keySource')!, entryScope(all, main, { ...REQUIRED_PARAMS, keySource: source }))).toBe(source);
+  });
+
+  test('a Key Vault key and a certificate with its chain, by name: each reaches the app as the source it documents', async () => {
+    const ca = makeTestCa('Contract Test CA');
+    const chain = ca.cer.toString('base64');
+    const key = evaluateAppSettings(await load(), { ...REQUIRED_PARAMS, keySource: 'vault-key', maskinportenVaultKeyName: 'mp-signing' });
+    expect(contractProblems(key)).toEqual([]);
+    expect(parseConfig(envOf(key)).profiles[0]!.keySource).toMatchObject({ kind: 'vault-key', name: 'mp-signing' });
+    const cert = evaluateAppSettings(await load(), { ...REQUIRED_PARAMS, keySource: 'certificate', maskinportenCertificateName: 'biz-cert', maskinportenCertificateChain: chain });
+    expect(contractProblems(cert)).toEqual([]);
+    expect(parseConfig(envOf(cert)).profiles[0]!.keySource).toMatchObject({ kind: 'certificate', name: 'biz-cert', chain: [chain] });
+  });
+
+  test.each([
+    ['a Key Vault key name with the secret source', { maskinportenVaultKeyName: 'k' }, 'MASKINPORTEN_VAULT_KEY (maskinportenVaultKeyName) is set but KEY_SOURCE (keySource) is secret'],
+    ['a key secret name with the vault-key source', { keySource: 'vault-key', maskinportenKeySecretName: 'k' }, 'MASKINPORTEN_KEY_SECRET (maskinportenKeySecretName) is set but KEY_SOURCE (keySource) is vault-key'],
+    ['a certificate name with the vault-key source', { keySource: 'vault-key', maskinportenCertificateName: 'c' }, 'MASKINPORTEN_CERTIFICATE (maskinportenCertificateName) is set but KEY_SOURCE (keySource) is vault-key'],
+    ['a chain without the certificate source', { maskinportenCertificateChain: 'MIIB' }, 'MASKINPORTEN_CERTIFICATE_CHAIN (maskinportenCertificateChain) is set but KEY_SOURCE (keySource) is secret'],
+    ['a profile that names a key of another source', { keySource: 'vault-key', extraAppSettings: { PROFILE__billing__MASKINPORTEN_KEY_SECRET: 'billing-key' } }, 'PROFILE__billing__MASKINPORTEN_KEY_SECRET (extraAppSettings) names a key of another source'],
+  ])('refuses %s (the name would be ignored, or the broker would lack the roles)', async (_what, params, message) => {
+    const all = await load();
+    expect(() => evaluateAppSettings(all, { ...REQUIRED_PARAMS, ...params })).toThrow(BicepEvalError);
+    expect(() => evaluateAppSettings(all, { ...REQUIRED_PARAMS, ...params })).toThrow(message);
+  });
+
+  test('a profile may name its own key of the chosen source', async () => {
+    const settings = evaluateAppSettings(await load(), { ...REQUIRED_PARAMS, keySource: 'vault-key', extraAppSettings: { PROFILE__billing__MASKINPORTEN_SCOPES: 'altinn:billing', PROFILE__billing__MASKINPORTEN_VAULT_KEY: 'billing-signing' } });
+    expect(contractProblems(settings)).toEqual([]);
+    expect(parseConfig(envOf(settings)).profiles.map((p) => p.keySource?.name)).toEqual(['maskinporten-signing', 'billing-signing']);
   });
 
   test('every literal setting name anywhere in the templates is one the app or the platform reads', async () => {
@@ -290,9 +348,26 @@ describe('the list of known settings tracks the app', () => {
     visit(source);
     expect(APP_SETTINGS.filter((name) => !literals.has(name) && !(PROFILE_SETTINGS as readonly string[]).includes(name))).toEqual([]);
   });
+  test('every output of main.bicep (azd puts them in the environment) is tolerated by parseConfig', async () => {
+    const files = await loadBicepFiles('infra');
+    const outputs = declarations(entryFile(files)).outputs.map((o) => o.name);
+    expect(outputs).toEqual(expect.arrayContaining(['KEY_SOURCE', 'MASKINPORTEN_VAULT_KEY_NAME', 'MASKINPORTEN_CERTIFICATE_NAME']));
+    const env = envOf(evaluateAppSettings(files, REQUIRED_PARAMS));
+    const unknown = (extra: Record<string, string>) => {
+      try {
+        parseConfig({ ...env, ...extra });
+        return [];
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return err.problems.filter((p) => p.code === 'SETTING_UNKNOWN').map((p) => p.setting);
+      }
+    };
+    expect(unknown({ MASKINPORTEN_VAULT_KEY_NAMES: 'x' })).toEqual(['MASKINPORTEN_VAULT_KEY_NAMES']); // the check can fail
+    expect(unknown(Object.fromEntries(outputs.map((name) => [name, 'x'])))).toEqual([]);
+  });
   test('removing any required setting makes parseConfig fail naming it', async () => {
     const settings = evaluateAppSettings(await loadBicepFiles('infra'), REQUIRED_PARAMS);
-    for (const name of REQUIRED) {
+    for (const name of [...REQUIRED, KEY_SOURCE_SETTINGS['secret']!]) {
       const env = envOf(settings.filter((s) => s.name !== name));
       expect(() => parseConfig(env)).toThrow(ConfigError);
       try {

@@ -545,6 +545,103 @@ describe(keyVaultReadOnlyRule.id, () => {
     expectVaultViolation(keyVaultReadOnlyRule, vaultFiles(variant(VAULTS_MAIN, "value: keyAccess.outputs.uri", "value: 'https://kv.vault.azure.net'")), 'does not come from a module'));
 });
 
+/** A key vault module whose broker roles follow a keySource parameter (as infra/modules/key-vault-access.bicep). */
+const KEY_ACCESS_BY_SOURCE = `
+@description('x')
+@allowed([
+  'secret'
+  'vault-key'
+  'certificate'
+])
+param keySource string = 'secret'
+@description('x')
+param brokerPrincipalId string
+// Key Vault Secrets User: the broker reads the key secret.
+var userRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
+// Key Vault Crypto User: the broker signs with a key it cannot read.
+var cryptoRoleId = '12338af0-0e69-4776-bea7-57ae8d297424'
+// Key Vault Reader: the broker reads a certificate's public part.
+var readerRoleId = '21090545-7ca7-4776-b22c-e363652d74d2'
+// Key Vault Secrets Officer: read and write secrets.
+var officerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+var readsKeySecret = keySource == 'secret'
+var signsInVault = keySource == 'vault-key' || keySource == 'certificate'
+var readsCertificate = keySource == 'certificate'
+resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: 'kv'
+}
+resource brokerUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (readsKeySecret) {
+  name: guid(kv.id, brokerPrincipalId, userRoleId)
+  scope: kv
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', userRoleId), principalId: brokerPrincipalId }
+}
+resource brokerCrypto 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (signsInVault) {
+  name: guid(kv.id, brokerPrincipalId, cryptoRoleId)
+  scope: kv
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cryptoRoleId), principalId: brokerPrincipalId }
+}
+resource brokerReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (readsCertificate) {
+  name: guid(kv.id, brokerPrincipalId, readerRoleId)
+  scope: kv
+  properties: { roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', readerRoleId), principalId: brokerPrincipalId }
+}
+output uri string = kv.properties.vaultUri
+`;
+
+describe(`${keyVaultReadOnlyRule.id}: the broker's roles follow the key source`, () => {
+  test('the good per-source module passes, and each allowed source counts as checked', async () => {
+    for (const rule of [keyVaultReadOnlyRule, roleAssignmentRule, roleAssignmentNamesUniqueRule]) {
+      expect((await run(rule, ...vaultFiles(VAULTS_MAIN, KEY_ACCESS_BY_SOURCE))).messages).toEqual([]);
+    }
+    // 3 role assignments + 3 key sources.
+    expect((await run(keyVaultReadOnlyRule, ...vaultFiles(VAULTS_MAIN, KEY_ACCESS_BY_SOURCE))).checked).toBe(6);
+  });
+  test('fails when a Key Vault key source can still read secrets (Secrets User kept for vault-key)', () =>
+    expectVaultViolation(
+      keyVaultReadOnlyRule,
+      vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS_BY_SOURCE, "var readsKeySecret = keySource == 'secret'", "var readsKeySecret = keySource != 'certificate'")),
+      "with keySource 'vault-key' the broker gets Key Vault Secrets User on the key vault; that source needs exactly Key Vault Crypto User",
+    ));
+  test('fails when the secrets role is given whatever the source (no condition)', () =>
+    expectVaultViolation(
+      keyVaultReadOnlyRule,
+      vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS_BY_SOURCE, "= if (readsKeySecret) {", '= {')),
+      "with keySource 'certificate' the broker gets Key Vault Secrets User on the key vault; that source needs exactly Key Vault Crypto User + Key Vault Reader",
+    ));
+  test('fails when a certificate source lacks Key Vault Reader (the broker could not read the certificate)', () =>
+    expectVaultViolation(
+      keyVaultReadOnlyRule,
+      vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS_BY_SOURCE, "var readsCertificate = keySource == 'certificate'", "var readsCertificate = keySource == 'vault-key'")),
+      "with keySource 'certificate' the broker gets no Key Vault Reader on the key vault",
+    ));
+  test('fails when a Key Vault key source lacks Crypto User (the broker could not sign)', () =>
+    expectVaultViolation(
+      keyVaultReadOnlyRule,
+      vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS_BY_SOURCE, "var signsInVault = keySource == 'vault-key' || keySource == 'certificate'", "var signsInVault = keySource == 'certificate'")),
+      "with keySource 'vault-key' the broker gets no Key Vault Crypto User on the key vault",
+    ));
+  test('fails when the broker may write secrets for a source (Secrets Officer instead of Secrets User)', () =>
+    expectVaultViolation(
+      keyVaultReadOnlyRule,
+      vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS_BY_SOURCE, "userRoleId), principalId: brokerPrincipalId", "officerRoleId), principalId: brokerPrincipalId")),
+      "with keySource 'secret' the broker gets Key Vault Secrets Officer on the key vault; that source needs exactly Key Vault Secrets User",
+    ));
+  test('fails on Key Vault Certificate User for a certificate (it can read the certificate\'s secret, the private key)', async () => {
+    const files = vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS_BY_SOURCE, "var readerRoleId = '21090545-7ca7-4776-b22c-e363652d74d2'", "var readerRoleId = 'db79e9a7-68ee-4b58-9aeb-b90e7c24fcba'"));
+    await expectVaultViolation(keyVaultReadOnlyRule, files, 'the broker gets db79e9a7-68ee-4b58-9aeb-b90e7c24fcba on the key vault; it may only read the key secret');
+    await expectVaultViolation(keyVaultReadOnlyRule, files, "with keySource 'certificate' the broker gets no Key Vault Reader on the key vault");
+    await expectVaultViolation(roleAssignmentRule, files, 'role id db79e9a7-68ee-4b58-9aeb-b90e7c24fcba is not one of the documented roles');
+  });
+  test('fails when a broker role depends on something other than the key source', () =>
+    expectVaultViolation(
+      keyVaultReadOnlyRule,
+      vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS_BY_SOURCE, "var readsCertificate = keySource == 'certificate'", "@description('x')\nparam alsoReader bool\nvar readsCertificate = keySource == 'certificate' || alsoReader")),
+      'whether the broker gets this role on the key vault depends on more than keySource',
+    ));
+  test('fails when keySource allows a source whose roles the policy does not know', () =>
+    expectVaultViolation(keyVaultReadOnlyRule, vaultFiles(VAULTS_MAIN, variant(KEY_ACCESS_BY_SOURCE, "  'certificate'\n])", "  'certificate'\n  'hsm'\n])")), 'parameter keySource must be @allowed('));
+});
+
 describe(tokenReadersPerSecretRule.id, () => {
   test('fails when a consumer reads the whole token vault', () =>
     expectVaultViolation(tokenReadersPerSecretRule, vaultFiles(VAULTS_MAIN, KEY_ACCESS, variant(TOKEN_ACCESS, 'scope: secrets[i]', 'scope: kv')), "a consumer gets a role on the whole Microsoft.KeyVault/vaults 'kv'"));

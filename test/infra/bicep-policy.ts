@@ -19,6 +19,7 @@ import {
   stringLiteral,
   walk,
 } from './bicep-tree.js';
+import { BicepEvalError, Opaque, type Value, entryScope, evaluate } from './bicep-eval.js';
 
 export interface Violation {
   readonly rule: string;
@@ -44,6 +45,7 @@ export const DOCUMENTED_ROLES: Readonly<Record<string, { name: string; scopeType
   '4633458b-17de-408a-b874-0445c86b69e6': { name: 'Key Vault Secrets User', scopeTypes: ['Microsoft.KeyVault/vaults', 'Microsoft.KeyVault/vaults/secrets'] },
   'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': { name: 'Key Vault Secrets Officer', scopeTypes: ['Microsoft.KeyVault/vaults'] },
   '12338af0-0e69-4776-bea7-57ae8d297424': { name: 'Key Vault Crypto User', scopeTypes: ['Microsoft.KeyVault/vaults'] },
+  '21090545-7ca7-4776-b22c-e363652d74d2': { name: 'Key Vault Reader', scopeTypes: ['Microsoft.KeyVault/vaults'] },
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': { name: 'Storage Blob Data Owner', scopeTypes: ['Microsoft.Storage/storageAccounts'] },
   '3913510d-42f4-4e42-8a64-420c390055eb': { name: 'Monitoring Metrics Publisher', scopeTypes: ['Microsoft.Insights/components'] },
   '73c42c96-874c-492b-b04d-ab87d138a893': { name: 'Log Analytics Reader', scopeTypes: ['Microsoft.OperationalInsights/workspaces'] },
@@ -51,6 +53,17 @@ export const DOCUMENTED_ROLES: Readonly<Record<string, { name: string; scopeType
 });
 const SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
 const SECRETS_OFFICER = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7';
+const CRYPTO_USER = '12338af0-0e69-4776-bea7-57ae8d297424';
+const VAULT_READER = '21090545-7ca7-4776-b22c-e363652d74d2';
+
+/** The broker's roles on the key vault for each key source (the keySource parameter of the key vault module): read the
+ *  key secret, or sign with a key it cannot read, plus the certificate's public part. Never a role that writes, and
+ *  for a key or certificate no role that reads secret values (a certificate's secret holds its private key). */
+export const KEY_SOURCE_ROLES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  secret: [SECRETS_USER],
+  'vault-key': [CRYPTO_USER],
+  certificate: [CRYPTO_USER, VAULT_READER],
+});
 
 class Report {
   readonly violations: Violation[] = [];
@@ -387,9 +400,29 @@ function moduleBehindSetting(files: readonly BicepFile[], setting: string): { fi
   return { problem: `no app setting ${setting} found` };
 }
 
+/** The `if (...)` condition of a resource declaration, or undefined when it has none. */
+function ifCondition(r: ResourceDecl): Node | undefined {
+  const last = r.node.namedChildren[r.node.namedChildren.length - 1];
+  return last?.type === 'if_statement' ? last.namedChildren.find((c) => c.type !== 'object') : undefined;
+}
+
+/** The key sources a key vault module can be deployed for: its keySource parameter's @allowed values (only
+ *  'secret' without one), or a problem when it allows a source whose roles are not known here. */
+function keySourcesOf(file: BicepFile): { sources: string[]; problem?: { node: Node; message: string } } {
+  const param = declarations(file).params.get('keySource');
+  if (!param) return { sources: ['secret'] };
+  const allowed = decorator(param.decorators, 'allowed');
+  const values = allowed ? [...walk(allowed)].filter((n) => n.type === 'string').map((n) => stringLiteral(n) ?? n.text) : [];
+  const unknown = values.filter((v) => !(v in KEY_SOURCE_ROLES));
+  if (values.length === 0 || unknown.length > 0) {
+    return { sources: values.filter((v) => v in KEY_SOURCE_ROLES), problem: { node: param.node, message: `parameter keySource must be @allowed(${Object.keys(KEY_SOURCE_ROLES).map((k) => `'${k}'`).join(', ')}) or a subset${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}` } };
+  }
+  return { sources: values };
+}
+
 export const keyVaultReadOnlyRule: Rule = {
-  id: 'key-vault-broker-read-only-no-consumers',
-  description: 'On the vault behind KEY_VAULT_URL (the private key) the broker only reads (Secrets User), operators may write, and no consumer gets any role',
+  id: 'key-vault-broker-key-source-roles-no-consumers',
+  description: 'On the vault behind KEY_VAULT_URL (the private key) the broker gets exactly the roles of the key source for every allowed keySource (Secrets User for a key secret; Crypto User for a Key Vault key; Crypto User and Key Vault Reader for a certificate), never one that writes; operators may write, and no consumer gets any role',
   check(files) {
     const report = new Report(this.id);
     const { file, at, problem } = moduleBehindSetting(files, 'KEY_VAULT_URL');
@@ -404,7 +437,39 @@ export const keyVaultReadOnlyRule: Rule = {
       const role = roleIdOf(file, r);
       const name = role ? (DOCUMENTED_ROLES[role]?.name ?? role) : 'an unknown role';
       if (kind === 'consumer') report.add(file, r.node, `${label(r)}: ${name} for a consumer on the key vault (it holds the private key); consumers read token secrets on the token vault`);
-      else if (kind === 'broker' && role !== SECRETS_USER) report.add(file, r.node, `${label(r)}: the broker gets ${name} on the key vault; it may only read (Key Vault Secrets User)`);
+      else if (kind === 'broker' && !Object.values(KEY_SOURCE_ROLES).some((roles) => role !== undefined && roles.includes(role))) {
+        report.add(file, r.node, `${label(r)}: the broker gets ${name} on the key vault; it may only read the key secret (Key Vault Secrets User) or sign (Key Vault Crypto User, plus Key Vault Reader for a certificate)`);
+      }
+    }
+    // For each key source the template allows: the broker's role assignments that would be deployed (their if()
+    // conditions evaluated with that keySource) must be exactly the roles that source needs.
+    const { sources, problem: sourceProblem } = keySourcesOf(file);
+    if (sourceProblem) report.add(file, sourceProblem.node, sourceProblem.message);
+    const brokerAssignments = resourcesOfType(file, 'Microsoft.Authorization/roleAssignments', { existing: false }).filter((r) => principalKind(file, r) === 'broker');
+    for (const source of sources) {
+      report.checked++;
+      const scope = entryScope(files, file, { keySource: source });
+      const granted = new Map<string, ResourceDecl>();
+      for (const r of brokerAssignments) {
+        const condition = ifCondition(r);
+        let deployed: Value = true;
+        try {
+          if (condition) deployed = evaluate(condition, scope);
+        } catch (err) {
+          if (!(err instanceof BicepEvalError)) throw err;
+          deployed = new Opaque(condition!.text);
+        }
+        if (typeof deployed !== 'boolean') {
+          report.add(file, condition ?? r.node, `${label(r)}: whether the broker gets this role on the key vault depends on more than keySource (${condition?.text}); it must follow the key source alone`);
+          continue;
+        }
+        const role = roleIdOf(file, r);
+        if (deployed && role) granted.set(role, r);
+      }
+      const want = KEY_SOURCE_ROLES[source]!;
+      const roleName = (id: string) => DOCUMENTED_ROLES[id]?.name ?? id;
+      for (const id of want.filter((id) => !granted.has(id))) report.add(file, file.root, `${file.path}: with keySource '${source}' the broker gets no ${roleName(id)} on the key vault, so it cannot use its key (it needs ${want.map(roleName).join(' + ')})`);
+      for (const [id, r] of [...granted].filter(([id]) => !want.includes(id))) report.add(file, r.node, `${label(r)}: with keySource '${source}' the broker gets ${roleName(id)} on the key vault; that source needs exactly ${want.map(roleName).join(' + ')}`);
     }
     for (const r of resourcesOfType(file, 'Microsoft.KeyVault/vaults/secrets', { existing: false })) {
       report.add(file, r.node, `${label(r)}: the template writes a secret into the key vault; only operators put the private key there`);
