@@ -10,8 +10,6 @@ import { app, type HttpHandler, type HttpRequest, type HttpResponseInit, type In
 import { loadCore } from '../shared/load-core.js';
 
 const HEADERS = Object.freeze({ 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-/** A profile name as parseConfig allows it; anything else in the route is not echoed into logs. */
-const PROFILE_NAME = /^[a-z0-9]+(?:[_-][a-z0-9]+)*$/;
 
 export type ManageAction = 'refresh' | 'drop';
 
@@ -23,8 +21,7 @@ function manageHandler(action: ManageAction): HttpHandler {
     try {
       const runtime = core.getRuntime();
       runtime.announce(log);
-      const asked = (request.params.profile ?? core.DEFAULT_PROFILE).toLowerCase();
-      const profileField = PROFILE_NAME.test(asked) && asked.length <= 40 ? asked : '(invalid name)';
+      const { asked, logName: profileField } = core.routeProfile(request.params.profile);
       const access = await core.checkCaller(runtime.callerAuth, request.headers.get('authorization'), [core.TOKENS_ADMIN], `${action} of a profile's token`);
       if (!access.ok) {
         const problem = core.problemFor(access.error, path);

@@ -11,8 +11,6 @@ const HEADERS = Object.freeze({
   pragma: 'no-cache',
   'x-content-type-options': 'nosniff',
 });
-/** A profile name as parseConfig allows it; anything else in the route is not echoed into roles or logs. */
-const PROFILE_NAME = /^[a-z0-9]+(?:[_-][a-z0-9]+)*$/;
 
 export const tokenHandler: HttpHandler = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
   const core = await loadCore();
@@ -21,12 +19,10 @@ export const tokenHandler: HttpHandler = async (request: HttpRequest, context: I
   try {
     const runtime = core.getRuntime();
     runtime.announce(log);
-    const asked = (request.params.profile ?? core.DEFAULT_PROFILE).toLowerCase();
-    const wellFormed = PROFILE_NAME.test(asked) && asked.length <= 40;
+    const { asked, wellFormed, logName: profileField } = core.routeProfile(request.params.profile);
     const profile = runtime.config.profiles.find((p) => p.name === asked);
     // An unknown profile needs the role it would need if it existed, so a caller cannot probe for profile names.
     const required = profile ? core.rolesForProfile(profile) : wellFormed ? core.rolesForProfile({ name: asked }) : [core.TOKENS_READ_ALL];
-    const profileField = wellFormed ? asked : '(invalid name)';
     const access = await core.checkCaller(runtime.callerAuth, request.headers.get('authorization'), required, `profile "${profileField}"`);
     if (!access.ok) {
       const problem = core.problemFor(access.error, path);

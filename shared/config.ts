@@ -121,6 +121,16 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const SECRET_NAME = /^[a-zA-Z][0-9a-zA-Z-]{0,126}$/;
 const PROFILE_NAME = /^[a-z0-9]+(?:[_-][a-z0-9]+)*$/;
+const MAX_PROFILE_NAME = 40;
+
+/** The profile a route asks for (`{profile?}`; default when absent), lower-cased as ASCII only (no Unicode case
+ *  folding: the Kelvin sign is not "k"), and the name to log for it: the name itself when it could be a profile
+ *  name, else a fixed text, so nothing from the URL reaches roles or logs. */
+export function routeProfile(param: string | null | undefined): { readonly asked: string; readonly wellFormed: boolean; readonly logName: string } {
+  const asked = asciiLower(param ?? DEFAULT_PROFILE);
+  const wellFormed = PROFILE_NAME.test(asked) && asked.length <= MAX_PROFILE_NAME;
+  return { asked, wellFormed, logName: wellFormed ? asked : '(invalid name)' };
+}
 const PROFILE_KEY = /^PROFILE__(.+?)__([A-Z_]+)$/i;
 
 class Reader {
@@ -338,7 +348,7 @@ function parseNamedProfiles(r: Reader, env: Env, base: Profile | undefined): Pro
     if (!m) continue;
     const name = asciiLower(m[1]!);
     const setting = m[2]!.toUpperCase();
-    if (!PROFILE_NAME.test(name) || name.length > 40 || name === DEFAULT_PROFILE) {
+    if (!PROFILE_NAME.test(name) || name.length > MAX_PROFILE_NAME || name === DEFAULT_PROFILE) {
       r.fail(key, 'SETTING_BAD_PROFILE_NAME', `names an invalid profile "${name}": use lowercase letters, digits, "-" or "_" (not "default", at most 40).`);
       continue;
     }

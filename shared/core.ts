@@ -7,5 +7,5 @@ export { getRuntime } from './runtime.js';
 export { tokenResponseBody } from './token-response.js';
 export { audit, fingerprint } from './audit.js';
 export { checkCaller, rolesForProfile, HEALTH_READ, TOKENS_ADMIN, TOKENS_READ_ALL } from './caller-auth.js';
-export { DEFAULT_PROFILE } from './config.js';
+export { DEFAULT_PROFILE, routeProfile } from './config.js';
 export { armTelemetry, telemetryIdle } from './telemetry-start.js';

@@ -41,6 +41,15 @@ describe('GET /api/token', () => {
     expect(tokenOptions).toMatchObject({ authLevel: 'function', route: 'token/{profile?}', methods: ['GET'] });
   });
 
+  test('a profile is found by its ASCII name in any case, never by a Unicode look-alike (Kelvin sign for "k")', async () => {
+    use({ ...world.env, PROFILE__key__MASKINPORTEN_SCOPES: 'altinn:serviceowner' });
+    const { context } = capture();
+    expect((await tokenHandler(get('/api/token/KEY', { profile: 'KEY' }), context())).status).toBe(200);
+    const lookalike = await tokenHandler(get('/api/token/%E2%84%AAey', { profile: '\u212Aey' }), context());
+    expect(lookalike.status).toBe(404);
+    expect(JSON.stringify(lookalike.body)).not.toContain('access_token');
+  });
+
   test('answers the documented JSON shape with no-store', async () => {
     const { context } = capture();
     const res = await tokenHandler(get('/api/token'), context());

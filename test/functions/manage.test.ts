@@ -71,6 +71,19 @@ describe('registration', () => {
   });
 });
 
+describe('profile names', () => {
+  test('a Unicode look-alike of a profile name (Kelvin sign for "k") refreshes and drops nothing', async () => {
+    use({ ...world.env, PROFILE__key__MASKINPORTEN_SCOPES: 'extra:scope' });
+    const [mintsBefore, writesBefore] = [minted(), world.sims.keyVault.writes];
+    for (const c of [await refresh('\u212Aey'), await drop('\u212Aey')]) {
+      expect(c.status).toBe(404);
+      expect(c.body).toMatchObject({ code: 'PROFILE_NOT_FOUND' });
+    }
+    expect([minted(), world.sims.keyVault.writes]).toEqual([mintsBefore, writesBefore]);
+    expect((await refresh('KEY')).status).toBe(200); // the ASCII name, in any case, is the profile
+  });
+});
+
 describe('with caller authorization on: the Tokens.Admin role', () => {
   test('no token: 401, nothing minted or written, one audit line', async () => {
     use(authEnv);
