@@ -65,7 +65,7 @@ function manageHandler(action: ManageAction): HttpHandler {
         };
       } catch (err) {
         const problem = core.problemFor(err, path);
-        const code = (JSON.parse(problem.body) as { code?: string }).code;
+        const code = core.problemCode(err);
         core.audit(log, { route: 'manage', action, outcome: 'failed', status: problem.status, profile: profileField, ...access.facts, ...(code && { reason: code }) });
         if (problem.status >= 500) log.error(`POST ${path} answered ${problem.status}: ${(err as Error).message}`);
         return problem;

@@ -43,7 +43,7 @@ export const tokenHandler: HttpHandler = async (request: HttpRequest, context: I
       return { status: 200, headers: { ...HEADERS }, body: core.tokenResponseBody(token, Date.now()) };
     } catch (err) {
       const problem = core.problemFor(err, path);
-      const code = (JSON.parse(problem.body) as { code?: string }).code;
+      const code = core.problemCode(err);
       core.audit(log, { route: 'token', outcome: 'failed', status: problem.status, profile: profileField, ...access.facts, ...(code && { reason: code }) });
       if (problem.status >= 500) log.error(`GET ${path} answered ${problem.status}: ${(err as Error).message}`);
       return problem;

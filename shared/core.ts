@@ -2,7 +2,7 @@
 // loading a function module then costs little more than @azure/functions itself (npm run bench, cold import).
 export { contextLogger } from './context-logger.js';
 export { ConfigError } from './errors.js';
-export { problemFor } from './problem.js';
+export { problemCode, problemFor } from './problem.js';
 export { getRuntime } from './runtime.js';
 export { tokenResponseBody } from './token-response.js';
 export { audit, fingerprint } from './audit.js';

@@ -55,10 +55,20 @@ const TITLES: Partial<Record<BrokerErrorCode, string>> = {
 /** Seconds a caller should wait before asking again when no token can be served. */
 const DEFAULT_RETRY_AFTER_SECONDS = 30;
 
+/** The code a problem answer for `err` carries: a NoValidTokenError's cause, else the error's own, else INTERNAL. */
+export function problemCode(err: unknown): BrokerErrorCode | 'INTERNAL' {
+  return codeOf(err) ?? 'INTERNAL';
+}
+
+function codeOf(err: unknown): BrokerErrorCode | undefined {
+  const cause = err instanceof NoValidTokenError && err.cause instanceof BrokerError ? err.cause : undefined;
+  return cause?.code ?? (err instanceof BrokerError ? err.code : undefined);
+}
+
 export function problemFor(err: unknown, instance?: string): ProblemResponse {
   const broker = err instanceof BrokerError ? err : undefined;
   const cause = err instanceof NoValidTokenError && err.cause instanceof BrokerError ? err.cause : undefined;
-  const code = cause?.code ?? broker?.code;
+  const code = codeOf(err);
   const status = (broker && STATUS[broker.code]) ?? 500;
   const headers: Record<string, string> = { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
   if (err instanceof CallerAuthError && err.challenge !== undefined) headers['www-authenticate'] = err.challenge;
