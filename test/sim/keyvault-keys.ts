@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants, createHash, createPublicKey, generateKeyPairSync, privateEncrypt, X509Certificate, type KeyObject } from 'node:crypto';
 import { randomHex, readBody, sendJson } from './http-util.js';
-import { checkName, KvError } from './keyvault-store.js';
+import { checkName, KvError, parseAttributes, parseTags } from './keyvault-store.js';
 
 export interface KeyAttributesView {
   enabled: boolean;
@@ -297,26 +297,8 @@ function parseCreate(raw: unknown): SeedKeyOptions & { bits: number } {
 function parseUpdate(p: Record<string, unknown>): { tags?: Record<string, string>; enabled?: boolean; nbf?: number | null; exp?: number | null } {
   const bad = (message: string) => new KvError(400, 'BadParameter', message);
   const out: { tags?: Record<string, string>; enabled?: boolean; nbf?: number | null; exp?: number | null } = {};
-  if (p.tags !== undefined && p.tags !== null) {
-    if (typeof p.tags !== 'object' || Array.isArray(p.tags) || Object.values(p.tags).some((v) => typeof v !== 'string')) throw bad('tags must be an object of strings.');
-    if (Object.keys(p.tags).length > 15) throw bad('At most 15 tags are allowed.');
-    out.tags = { ...(p.tags as Record<string, string>) };
-  }
-  const a = p.attributes;
-  if (a !== undefined && a !== null) {
-    if (typeof a !== 'object' || Array.isArray(a)) throw bad('attributes must be an object.');
-    const { enabled, nbf, exp } = a as Record<string, unknown>;
-    if (enabled !== undefined && enabled !== null) {
-      if (typeof enabled !== 'boolean') throw bad('attributes.enabled must be a boolean.');
-      out.enabled = enabled;
-    }
-    for (const [k, t] of [['nbf', nbf], ['exp', exp]] as const) {
-      if (t === undefined || t === null) continue;
-      if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw bad(`attributes.${k} must be Unix seconds.`);
-      out[k] = t;
-    }
-  }
-  return out;
+  if (p.tags !== undefined && p.tags !== null) out.tags = parseTags(p.tags, bad);
+  return Object.assign(out, parseAttributes(p.attributes, bad));
 }
 
 function applyUpdate(v: KeyVersion, raw: unknown, now: number): void {

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultQueue } from './faults.js';
 import { bearerToken, listen, readBody, requestUrl, sendEmpty, sendJson } from './http-util.js';
-import { KvError, SecretStore, type SecretUpdate, type SecretVersionView } from './keyvault-store.js';
+import { KvError, parseAttributes, parseTags, SecretStore, type SecretUpdate, type SecretVersionView } from './keyvault-store.js';
 import { KeyVaultKeys } from './keyvault-keys.js';
 
 export { KvError, MAX_VALUE_BYTES, type SecretAttributes, type SecretVersionView } from './keyvault-store.js';
@@ -47,7 +47,6 @@ export interface KeyVaultSim {
 const DEFAULT_TENANT = '72f988bf-0000-4000-8000-00000000a11c';
 const API_VERSION = /^(\d+\.\d+(-preview(\.\d+)?)?|\d{4}-\d{2}-\d{2}(-preview)?)$/;
 const MAX_PAGE = 25;
-const MAX_TAGS = 15;
 
 export async function startKeyVaultSim(opts: KeyVaultSimOptions = {}): Promise<KeyVaultSim> {
   const now = opts.now ?? Date.now;
@@ -214,29 +213,7 @@ function parseParams(raw: unknown, requireValue: boolean): { value?: string; upd
     update.contentType = p.contentType;
   }
   if (p.tags !== undefined && p.tags !== null) update.tags = parseTags(p.tags, bad);
-  const a = p.attributes;
-  if (a !== undefined && a !== null) {
-    if (typeof a !== 'object' || Array.isArray(a)) throw bad('attributes must be an object.');
-    const { enabled, nbf, exp } = a as Record<string, unknown>;
-    if (enabled !== undefined && enabled !== null) {
-      if (typeof enabled !== 'boolean') throw bad('attributes.enabled must be a boolean.');
-      update.enabled = enabled;
-    }
-    for (const [k, t] of [['nbf', nbf], ['exp', exp]] as const) {
-      if (t === undefined || t === null) continue;
-      if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw bad(`attributes.${k} must be Unix seconds.`);
-      update[k] = t;
-    }
-  }
+  Object.assign(update, parseAttributes(p.attributes, bad));
   return { ...(requireValue && { value: p.value as string }), update };
 }
 
-function parseTags(tags: unknown, bad: (m: string) => KvError): Record<string, string> {
-  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw bad('tags must be an object of strings.');
-  const entries = Object.entries(tags);
-  if (entries.length > MAX_TAGS) throw bad(`At most ${MAX_TAGS} tags are allowed.`);
-  for (const [k, v] of entries) {
-    if (typeof v !== 'string' || k.length > 512 || v.length > 256) throw bad('tag names are at most 512 and values at most 256 characters.');
-  }
-  return Object.fromEntries(entries) as Record<string, string>;
-}

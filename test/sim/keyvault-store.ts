@@ -209,3 +209,35 @@ function applyUpdate(v: SecretVersionView, u: SecretUpdate): void {
     else if (t !== undefined) v.attributes[k] = t;
   }
 }
+
+/** Key Vault allows at most this many tags on a secret, key or certificate. */
+const MAX_TAGS = 15;
+
+/** The `tags` of a request body, checked as Key Vault does (secrets and keys alike). */
+export function parseTags(tags: unknown, bad: (m: string) => KvError): Record<string, string> {
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw bad('tags must be an object of strings.');
+  const entries = Object.entries(tags);
+  if (entries.length > MAX_TAGS) throw bad(`At most ${MAX_TAGS} tags are allowed.`);
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string' || k.length > 512 || v.length > 256) throw bad('tag names are at most 512 and values at most 256 characters.');
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/** The `attributes` of a request body (enabled, nbf, exp), checked as Key Vault does; absent members stay absent. */
+export function parseAttributes(a: unknown, bad: (m: string) => KvError): { enabled?: boolean; nbf?: number; exp?: number } {
+  const out: { enabled?: boolean; nbf?: number; exp?: number } = {};
+  if (a === undefined || a === null) return out;
+  if (typeof a !== 'object' || Array.isArray(a)) throw bad('attributes must be an object.');
+  const { enabled, nbf, exp } = a as Record<string, unknown>;
+  if (enabled !== undefined && enabled !== null) {
+    if (typeof enabled !== 'boolean') throw bad('attributes.enabled must be a boolean.');
+    out.enabled = enabled;
+  }
+  for (const [k, t] of [['nbf', nbf], ['exp', exp]] as const) {
+    if (t === undefined || t === null) continue;
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw bad(`attributes.${k} must be Unix seconds.`);
+    out[k] = t;
+  }
+  return out;
+}
