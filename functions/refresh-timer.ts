@@ -1,7 +1,7 @@
 // Timer trigger: keeps every profile's token fresh in Key Vault, ahead of expiry, on REFRESH_SCHEDULE (NCRONTAB).
 // Fails the invocation (so it shows in Application Insights) when any profile's refresh failed.
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { DEFAULT_REFRESH_SCHEDULE } from '../shared/defaults.js';
+import { DEFAULT_REFRESH_SCHEDULE } from '../shared/config/defaults.js';
 import { loadCore } from '../shared/load-core.js';
 
 export async function refreshTimerHandler(timer: Timer, context: InvocationContext): Promise<void> {

@@ -3,7 +3,7 @@
 // a bad key or an unreachable vault shows in GET /api/health as failing from the first second, before any refresh.
 // The hook context has no logger: lines go through console (which the Functions worker forwards), redacted.
 // With APPLICATIONINSIGHTS_CONNECTION_STRING set, it also arms the telemetry set-up, which starts once the first
-// invocation has answered (shared/telemetry-start.ts): the cold path does not wait for it.
+// invocation has answered (shared/telemetry/start.ts): the cold path does not wait for it.
 import { app } from '@azure/functions';
 import { loadCore } from '../shared/load-core.js';
 

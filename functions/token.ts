@@ -2,7 +2,7 @@
 // Thin: checks the caller (Entra ID app roles when AUTH_TENANT_ID is set, else the host's function key), lets the
 // broker serve from memory or refresh, writes one audit line per request; errors become problem+json.
 import { app, type HttpHandler, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { callerAuthConfigured } from '../shared/defaults.js';
+import { callerAuthConfigured } from '../shared/config/defaults.js';
 import { loadCore } from '../shared/load-core.js';
 
 const HEADERS = Object.freeze({

@@ -2,7 +2,7 @@
 // Consumption with one user-assigned identity, App Insights (Entra auth), a key vault the broker never writes (the
 // Maskinporten private key: a secret it reads, or a key or certificate it signs with, per keySource) and a token
 // vault it writes (new or existing vaults for either).
-// Writes the app settings the app's configuration contract (shared/config.ts) reads; outputs for azd.
+// Writes the app settings the app's configuration contract (shared/config/config.ts) reads; outputs for azd.
 targetScope = 'resourceGroup'
 
 // ---------------------------------------------------------------- where and what
@@ -343,7 +343,7 @@ module tokenVaultAccess 'modules/token-vault-access.bicep' = {
   ]
 }
 
-// The settings shared/config.ts reads; optional ones only when given (the app applies its defaults).
+// The settings shared/config/config.ts reads; optional ones only when given (the app applies its defaults).
 var requiredAppSettings = [
   {
     name: 'KEY_VAULT_URL'

@@ -79,7 +79,7 @@ export class ConfigError extends BrokerError {
   }
 }
 
-/** A caller of the HTTP API was refused (401/403) or could not be checked (503): see shared/caller-auth.ts. */
+/** A caller of the HTTP API was refused (401/403) or could not be checked (503): see shared/callers/caller-auth.ts. */
 export class CallerAuthError extends BrokerError {
   /** The WWW-Authenticate header value (RFC 6750) for a 401. */
   readonly challenge?: string;
@@ -134,5 +134,12 @@ export class StoreError extends BrokerError {
   constructor(code: BrokerErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
     super(code, message, options);
     this.status = status;
+  }
+}
+
+/** With nothing valid left to serve; `cause` says why the refresh failed. */
+export class NoValidTokenError extends BrokerError {
+  constructor(profile: string, cause: unknown) {
+    super('NO_VALID_TOKEN', `No valid token for profile "${profile}": ${cause instanceof Error ? cause.message : 'refresh failed'}`, { cause });
   }
 }

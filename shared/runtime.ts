@@ -1,16 +1,16 @@
 // Composition root: wires the real adapters (Key Vault store, global fetch, system clock) to one ProfileBroker per
 // configured profile, once per process. Configuration is read here and only here; a bad one is kept and reported.
-import { ProfileBroker, type ProfileStatus, type RefreshOutcome } from './broker.js';
-import { CallerAuth } from './caller-auth.js';
-import { DEFAULT_PROFILE, parseConfig, type Config } from './config.js';
+import { ProfileBroker, type ProfileStatus, type RefreshOutcome } from './broker/profile-broker.js';
+import { CallerAuth } from './callers/caller-auth.js';
+import { DEFAULT_PROFILE, parseConfig, type Config } from './config/config.js';
 import { BrokerError } from './errors.js';
-import { KeyVaultStore } from './keyvault-store.js';
+import { KeyVaultStore } from './vault/keyvault-store.js';
 import type { Logger } from './logging.js';
-import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import type { MintContext } from './token-source.js';
-import type { SecretStore } from './store.js';
-import type { FetchLike } from './upstream.js';
-import { observeProfiles } from './telemetry.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './upstream/retry.js';
+import type { MintContext } from './broker/mint.js';
+import type { SecretStore } from './vault/store.js';
+import type { FetchLike } from './upstream/http-client.js';
+import { observeProfiles } from './telemetry/instruments.js';
 
 export interface RuntimeOverrides {
   /** The token store (and the key store too, unless keyStore is given). */

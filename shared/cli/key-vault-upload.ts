@@ -1,12 +1,12 @@
 // Stores a generated private key (base64 of the private JWK) as a Key Vault secret for `keygen --vault --secret`.
-// The client comes from shared/keyvault-store.ts: a loopback http URL is the local simulator, otherwise DefaultAzureCredential.
-import { isLoopback } from '../config.js';
-import { createSecretClient, statusOf } from '../keyvault-store.js';
-import { jwkKids } from '../keygen.js';
+// The client comes from shared/vault/keyvault-store.ts: a loopback http URL is the local simulator, otherwise DefaultAzureCredential.
+import { isLoopback } from '../config/config.js';
+import { createSecretClient, statusOf } from '../vault/keyvault-store.js';
+import { jwkKids } from '../keys/keygen.js';
 import { CommandError } from './args.js';
 
 export const KEY_CONTENT_TYPE = 'application/jwk+json;base64';
-/** Bound on each Key Vault call, the SDK's retries included (as shared/keyvault-store.ts). */
+/** Bound on each Key Vault call, the SDK's retries included (as shared/vault/keyvault-store.ts). */
 const TIMEOUT_MS = 30_000;
 
 export interface KeyUpload {

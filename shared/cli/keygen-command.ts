@@ -2,10 +2,10 @@
 // private JWK and its base64 form (the Key Vault secret value) owner-only, and optionally stores it in Key Vault.
 import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { Environment } from '../config.js';
-import { freeKid, generateClientKey, jwkKids, makeKid, type GeneratedKey } from '../keygen.js';
+import type { Environment } from '../config/config.js';
+import { freeKid, generateClientKey, jwkKids, makeKid, type GeneratedKey } from '../keys/keygen.js';
 import { CommandError, EXIT, oneOf, parseFlags, SECRET_NAME, UsageError, type Io } from './args.js';
-import { isLoopback } from '../config.js';
+import { isLoopback } from '../config/config.js';
 import { keyVaultTarget, KEY_CONTENT_TYPE, type KeyVaultTarget } from './key-vault-upload.js';
 import { keygenVaultKeyCommand, wantsVaultKey } from './keygen-vault-key.js';
 

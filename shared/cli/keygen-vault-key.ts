@@ -3,10 +3,10 @@
 // self-service portal. `--rotate` adds a new version with a future notBefore and a kid no other version has.
 // No file is written in this mode.
 import type { KeyClient, KeyVaultKey } from '@azure/keyvault-keys';
-import type { Environment } from '../config.js';
-import { isLoopback } from '../config.js';
-import { freeKid } from '../keygen.js';
-import { createKeyClient, statusOf } from '../keys/vault-clients.js';
+import type { Environment } from '../config/config.js';
+import { isLoopback } from '../config/config.js';
+import { freeKid } from '../keys/keygen.js';
+import { createKeyClient, statusOf } from '../vault/clients.js';
 import { KID_TAG } from '../keys/vault-key.js';
 import { CommandError, EXIT, oneOf, parseFlags, UsageError, type Io } from './args.js';
 

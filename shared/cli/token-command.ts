@@ -1,14 +1,14 @@
 // `token`: mints one token with the app's own settings and code path (Key Vault key → Maskinporten → Altinn) and
 // prints its decoded header and claims; writes nothing to the vault and prints the token only with --show-token.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { DEFAULT_PROFILE, parseConfig, type Config, type Profile } from '../config.js';
+import { DEFAULT_PROFILE, parseConfig, type Config, type Profile } from '../config/config.js';
 import { BrokerError, ConfigError, StoreError } from '../errors.js';
 import { loadEnvFile, loadLocalSettings } from '../local/settings.js';
 import { redact, redactingLogger } from '../logging.js';
-import { decodeProfileKey, readKeySecret } from '../profile-key.js';
+import { decodeProfileKey, readKeySecret } from '../keys/profile-key.js';
 import { vaultSigningSource } from '../keys/key-source.js';
 import { createStore, mintContext } from '../runtime.js';
-import { mintToken, type MintedToken } from '../token-source.js';
+import { mintToken, type MintedToken } from '../broker/mint.js';
 import { CommandError, EXIT, parseFlags, UsageError, type Io } from './args.js';
 
 export const TOKEN_USAGE = `Usage: maskinporten-broker token [--profile <name>] [--show-token] [--settings <file>]

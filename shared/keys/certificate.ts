@@ -6,10 +6,10 @@ import { X509Certificate } from 'node:crypto';
 import type { CertificateClient, KeyVaultCertificateWithPolicy } from '@azure/keyvault-certificates';
 import type { KeyVaultKey } from '@azure/keyvault-keys';
 import { KeyError } from '../errors.js';
-import type { GrantSigner } from '../grant.js';
+import type { GrantSigner } from './signer.js';
 import type { Logger } from '../logging.js';
-import { keyVaultCall } from '../telemetry.js';
-import { createCertificateClient, createCryptographyClient, createKeyClient, vaultError, type VaultTarget } from './vault-clients.js';
+import { keyVaultCall } from '../telemetry/instruments.js';
+import { createCertificateClient, createCryptographyClient, createKeyClient, vaultError, type VaultTarget } from '../vault/clients.js';
 import { MIN_VAULT_KEY_BITS, publicKeyOf, vaultSigner, type KeyInUse } from './vault-key.js';
 
 const READ_ROLE = 'Key Vault Reader';

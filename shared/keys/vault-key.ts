@@ -5,10 +5,10 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { CryptographyClient, KeyClient, KeyProperties, KeyVaultKey } from '@azure/keyvault-keys';
 import { KeyError } from '../errors.js';
-import type { GrantSigner } from '../grant.js';
+import type { GrantSigner } from './signer.js';
 import type { Logger } from '../logging.js';
-import { keyVaultCall } from '../telemetry.js';
-import { createCryptographyClient, createKeyClient, vaultError, type VaultTarget } from './vault-clients.js';
+import { keyVaultCall } from '../telemetry/instruments.js';
+import { createCryptographyClient, createKeyClient, vaultError, type VaultTarget } from '../vault/clients.js';
 
 /** The tag on a key version that holds the kid registered for it in the Maskinporten portal. */
 export const KID_TAG = 'maskinporten-kid';

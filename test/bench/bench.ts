@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../../shared/config.js';
+import { parseConfig } from '../../shared/config/config.js';
 import { Runtime } from '../../shared/runtime.js';
 import { startWorld, type World } from '../helpers/world.js';
 import { buildApp, medianImportMs, type BuiltApp, type ImportSet } from './cold-import.js';

@@ -57,7 +57,7 @@ async function startColdMode(): Promise<{ url: string; close(): Promise<void> }>
 }
 
 async function telemetryStats(): Promise<{ telemetrySetupMs?: number; telemetryOk?: boolean }> {
-  const [{ telemetryIdle }, { telemetryReady, telemetrySetupMs }] = await Promise.all([import('../../shared/core.js'), import('../../shared/telemetry-start.js')]);
+  const [{ telemetryIdle }, { telemetryReady, telemetrySetupMs }] = await Promise.all([import('../../shared/core.js'), import('../../shared/telemetry/start.js')]);
   telemetryIdle();
   const ok = await telemetryReady();
   const ms = telemetrySetupMs();

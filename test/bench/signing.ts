@@ -2,8 +2,8 @@
 // crypto.sign('sha256') with the same RSA 2048 key over a signing input of the same length, per-op medians.
 // Two more variants split the difference: crypto.sign with a callback (thread pool) and subtle.sign alone.
 import { sign, webcrypto } from 'node:crypto';
-import { decodeKey } from '../../shared/key.js';
-import { signGrant, type GrantRequest } from '../../shared/grant.js';
+import { decodeKey } from '../../shared/keys/decode.js';
+import { signGrant, type GrantRequest } from '../../shared/maskinporten/grant.js';
 import { b64, json, rsaKey } from '../helpers/keys.js';
 import { median } from './load.js';
 

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeKey } from '../../shared/key.js';
-import { freeKid, kidMinutes, kidSuffix, makeKid } from '../../shared/keygen.js';
+import { decodeKey } from '../../shared/keys/decode.js';
+import { freeKid, kidMinutes, kidSuffix, makeKid } from '../../shared/keys/keygen.js';
 import { startKeyVaultSim, type KeyVaultSim } from '../sim/index.js';
 import { REPO, runCli, type CliResult } from './run-cli.js';
 

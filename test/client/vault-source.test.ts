@@ -1,10 +1,10 @@
 // The vault token source against the Key Vault simulator through the real @azure/keyvault-secrets SDK: it reads
-// the token secret the broker writes (shared/keyvault-store.ts), caches it by the secret's exp attribute, shares one
+// the token secret the broker writes (shared/vault/keyvault-store.ts), caches it by the secret's exp attribute, shares one
 // read among concurrent callers, keeps a still-valid token when a re-read fails, and renews after a 401.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TokenCredential } from '@azure/identity';
 import { createVaultTokenSource, BrokerClientError } from '../../client/index.js';
-import { KeyVaultStore } from '../../shared/keyvault-store.js';
+import { KeyVaultStore } from '../../shared/vault/keyvault-store.js';
 import { startKeyVaultSim, type KeyVaultSim } from '../sim/index.js';
 import { makeClock } from '../helpers/world.js';
 import { startApiServer, type ApiServer } from './api-server.js';

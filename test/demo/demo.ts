@@ -6,7 +6,7 @@
 // stopped: SIGINT, SIGTERM or SIGHUP, or npm (its parent) going away, stops the host and the simulators and frees
 // their ports.
 import { decodeJwt } from 'jose';
-import { generateClientKey } from '../../shared/keygen.js';
+import { generateClientKey } from '../../shared/keys/keygen.js';
 import { stopOnExitRequest } from '../../shared/local/lifecycle.js';
 import { startHostProcess, type HostProcess } from '../helpers/host-process.js';
 import { startAllSims, type AllSims } from '../sim/index.js';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { healthDetailsHandler } from '../../functions/health-details.js';
-import { parseConfig } from '../../shared/config.js';
+import { parseConfig } from '../../shared/config/config.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';
 import { makeCertificate, makeTestCa, type LeafOptions, type TestCa } from '../helpers/certificates.js';

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { HttpRequest } from '@azure/functions';
 import { tokenHandler } from '../../functions/token.js';
-import { parseConfig } from '../../shared/config.js';
-import { MAX_DESCRIPTION_LENGTH } from '../../shared/maskinporten.js';
+import { parseConfig } from '../../shared/config/config.js';
+import { MAX_DESCRIPTION_LENGTH } from '../../shared/maskinporten/token-endpoint.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';
 import { startWorld, type World } from '../helpers/world.js';

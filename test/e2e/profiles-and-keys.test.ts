@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { refreshTimerHandler } from '../../functions/refresh-timer.js';
-import { parseConfig } from '../../shared/config.js';
+import { parseConfig } from '../../shared/config/config.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';
 import { b64, json, type KeyShapes } from '../helpers/keys.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { decodeProtectedHeader } from 'jose';
 import { healthDetailsHandler } from '../../functions/health-details.js';
-import { parseConfig } from '../../shared/config.js';
+import { parseConfig } from '../../shared/config/config.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';
 import { startHostProcess, type HostProcess } from '../helpers/host-process.js';

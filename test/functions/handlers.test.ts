@@ -7,7 +7,7 @@ import { healthHandler } from '../../functions/health.js';
 import { healthDetailsHandler } from '../../functions/health-details.js';
 import { refreshTimerHandler } from '../../functions/refresh-timer.js';
 import { tokenHandler, tokenOptions } from '../../functions/token.js';
-import { parseConfig } from '../../shared/config.js';
+import { parseConfig } from '../../shared/config/config.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';
 import { startWorld, type World } from '../helpers/world.js';

@@ -5,7 +5,7 @@ import { HttpRequest } from '@azure/functions';
 import { healthHandler, healthOptions } from '../../functions/health.js';
 import { healthDetailsHandler, healthDetailsOptions } from '../../functions/health-details.js';
 import { tokenHandler } from '../../functions/token.js';
-import { parseConfig } from '../../shared/config.js';
+import { parseConfig } from '../../shared/config/config.js';
 import { loadFunctions } from '../../shared/local/functions.js';
 import { HEALTH_VAULT_READ_INTERVAL_MS, Runtime, setRuntime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { HttpRequest } from '@azure/functions';
 import { manageDropHandler, manageDropOptions, manageRefreshHandler, manageRefreshOptions } from '../../functions/manage.js';
 import { tokenHandler } from '../../functions/token.js';
-import { parseConfig } from '../../shared/config.js';
+import { parseConfig } from '../../shared/config/config.js';
 import { loadFunctions } from '../../shared/local/functions.js';
 import { compileRoute } from '../../shared/local/host.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
-import { PLACEHOLDER_CONTENT_TYPE } from '../../shared/store.js';
+import { PLACEHOLDER_CONTENT_TYPE } from '../../shared/vault/store.js';
 import { capture } from '../helpers/capture.js';
 import { startWorld, type World } from '../helpers/world.js';
 

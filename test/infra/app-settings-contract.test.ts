@@ -1,16 +1,16 @@
-// Cross-checks the app settings infra/ writes against the app's configuration contract (shared/config.ts): evaluates
+// Cross-checks the app settings infra/ writes against the app's configuration contract (shared/config/config.ts): evaluates
 // them with sample parameter values, feeds them to parseConfig, and checks for forgotten or misspelt names.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import ts from 'typescript';
-import { PROFILE_SETTINGS, parseConfig } from '../../shared/config.js';
+import { PROFILE_SETTINGS, parseConfig } from '../../shared/config/config.js';
 import { ConfigError } from '../../shared/errors.js';
 import { makeTestCa } from '../helpers/certificates.js';
 import { BicepEvalError, type EvaluatedSetting, Opaque, type Value, entryFile, entryScope, evaluate, evaluateAppSettings, scopeFor } from './bicep-eval.js';
 import { type BicepFile, REPO_ROOT, collectAppSettings, declarations, loadBicepFiles, parseBicep, property, resourcesOfType } from './bicep-tree.js';
 
-/** Settings the app reads (the contract in the end-to-end issue / shared/config.ts). */
+/** Settings the app reads (the contract in the end-to-end issue / shared/config/config.ts). */
 const APP_SETTINGS = [
   'KEY_VAULT_URL',
   'MASKINPORTEN_CLIENT_ID',
@@ -337,8 +337,8 @@ ${settings}
 });
 
 describe('the list of known settings tracks the app', () => {
-  test('every app setting name listed here is a string literal in shared/config.ts', () => {
-    const configPath = path.join(REPO_ROOT, 'shared/config.ts');
+  test('every app setting name listed here is a string literal in shared/config/config.ts', () => {
+    const configPath = path.join(REPO_ROOT, 'shared/config/config.ts');
     const source = ts.createSourceFile(configPath, readFileSync(configPath, 'utf8'), ts.ScriptTarget.ES2022, true);
     const literals = new Set<string>();
     const visit = (n: ts.Node): void => {

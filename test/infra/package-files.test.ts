@@ -28,7 +28,7 @@ describe('this repository', () => {
 
   test('keeps what a remote build needs to install and compile', () => {
     expect(run.status).toBe(0);
-    expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'functions/token.ts', 'shared/config.ts']));
+    expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'functions/token.ts', 'shared/config/config.ts']));
   });
 
   test('leaves out tests, infrastructure, CI, node_modules and local settings', () => {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { base64url } from 'jose';
-import { CallerAuth } from '../../shared/caller-auth.js';
+import { CallerAuth } from '../../shared/callers/caller-auth.js';
 import { startEntraSim, type EntraSim } from '../sim/entra-sim.js';
 
 let entra: EntraSim;

@@ -3,12 +3,12 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { sign, verify } from 'node:crypto';
-import { exchangeForAltinnToken } from '../../shared/altinn.js';
-import { parseConfig } from '../../shared/config.js';
+import { exchangeForAltinnToken } from '../../shared/altinn/exchange.js';
+import { parseConfig } from '../../shared/config/config.js';
 import { BrokerError, ConfigError, KeyError, UpstreamError } from '../../shared/errors.js';
-import { decodeKey } from '../../shared/key.js';
-import { requestMaskinportenToken } from '../../shared/maskinporten.js';
-import type { FetchLike } from '../../shared/upstream.js';
+import { decodeKey } from '../../shared/keys/decode.js';
+import { requestMaskinportenToken } from '../../shared/maskinporten/token-endpoint.js';
+import type { FetchLike } from '../../shared/upstream/http-client.js';
 import { b64, json, rsaKey } from '../helpers/keys.js';
 
 const KEY_CODES = [

@@ -5,12 +5,12 @@
 // (good, forged, expired) must not come back in any 401/403 answer, audit line or other log line either.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { parseConfig } from '../../shared/config.js';
-import { contextLogger } from '../../shared/context-logger.js';
+import { parseConfig } from '../../shared/config/config.js';
+import { contextLogger } from '../../shared/http/context-logger.js';
 import { loadFunctions } from '../../shared/local/functions.js';
 import { startHost, type RunningHost } from '../../shared/local/host.js';
 import { Runtime, setRuntime } from '../../shared/runtime.js';
-import type { FetchLike } from '../../shared/upstream.js';
+import type { FetchLike } from '../../shared/upstream/http-client.js';
 import { b64, json, privateMembers, rsaKey } from '../helpers/keys.js';
 import { startWorld, type World } from '../helpers/world.js';
 

@@ -1,10 +1,10 @@
 // Child process of export.test.ts (the Azure Monitor SDK installs process-wide providers, so it runs alone): sets up
-// telemetry exactly as in Azure (shared/telemetry-azure.ts) with a credential that records what it is asked for,
+// telemetry exactly as in Azure (shared/telemetry/azure-monitor.ts) with a credential that records what it is asked for,
 // records one refresh in its span and one token served, then flushes and prints the scopes asked for as JSON.
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { shutdownAzureMonitor } from '@azure/monitor-opentelemetry';
-import { startAzureMonitor } from '../../shared/telemetry-azure.js';
-import { inRefreshSpan, refreshed, tokenServed, upstreamCall } from '../../shared/telemetry.js';
+import { startAzureMonitor } from '../../shared/telemetry/azure-monitor.js';
+import { inRefreshSpan, refreshed, tokenServed, upstreamCall } from '../../shared/telemetry/instruments.js';
 
 const asked: string[] = [];
 const credential: TokenCredential = {

@@ -1,4 +1,4 @@
-// How Entra ID-authenticated ingestion is checked offline: the real Azure Monitor set-up (shared/telemetry-azure.ts)
+// How Entra ID-authenticated ingestion is checked offline: the real Azure Monitor set-up (shared/telemetry/azure-monitor.ts)
 // in a child process exports to a local https "ingestion endpoint" named by the connection string. Every request it
 // receives must carry the bearer token of the credential passed in (the managed identity in Azure), asked for the
 // Azure Monitor scope, and the broker's metrics and spans must be in the envelopes. What cannot be checked here:
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { ManagedIdentityCredential, DefaultAzureCredential } from '@azure/identity';
-import { ingestionCredential } from '../../shared/telemetry-azure.js';
+import { ingestionCredential } from '../../shared/telemetry/azure-monitor.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ingest-'));
