@@ -1,58 +1,23 @@
 // The refresh policy of one token profile: serve from memory while enough life is left, otherwise refresh once for
-// all concurrent callers (single-flight): re-read the stored token (another instance may have refreshed it), else
-// mint, verify, and store a new version. A stored token is adopted only when it verifies against its issuer's keys.
-// A profile mints at most once per MIN_MINT_INTERVAL_SECONDS while it has a valid token. A failure never replaces a
-// good token; it is served until it expires. A delayed vault write never replaces a newer stored token.
-import { createHash } from 'node:crypto';
+// all concurrent callers (single-flight): adopt the stored token when it lasts (another instance may have refreshed
+// it), else mint and store a new one. A profile mints at most once per MIN_MINT_INTERVAL_SECONDS while it has a valid
+// token. A failure never replaces a good token; it is served until it expires, and requests after a failed refresh
+// are served it for FAILED_REFRESH_PAUSE_MS before the next attempt.
+// The mechanics live beside it: the key (grant-key.ts), the token secret (stored-token.ts), minting (mint.ts).
+// This file decides when; those do how. The broker area imports the areas below it, never http/, callers/ or the
+// composition root.
 import type { Profile } from '../config/config.js';
-import { BrokerError, NoValidTokenError, type BrokerErrorCode } from '../errors.js';
-import type { GrantKey } from '../keys/signer.js';
-import type { SigningKey } from '../keys/decode.js';
-import { vaultSigningSource, type VaultSigningSource } from '../keys/key-source.js';
-import { keyHealth, type KeyHealth } from '../keys/key-health.js';
+import { BrokerError, NoValidTokenError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { decodeProfileKey, readKeySecret } from '../keys/profile-key.js';
-import type { DroppableStore, DropResult, SecretStore } from '../vault/store.js';
-import { isoTime } from '../verify/token-claims.js';
-import { isJwtShaped, mintToken, type MintContext } from './mint.js';
-import { TokenRejectedError, verifyToken } from '../verify/token-verify.js';
 import { inRefreshSpan, refreshed, type RefreshTrigger } from '../telemetry/instruments.js';
+import type { DropResult, SecretStore } from '../vault/store.js';
+import { isoTime } from '../verify/token-claims.js';
+import { mintToken, type MintContext } from './mint.js';
+import { ProfileGrantKey } from './grant-key.js';
+import { StoredToken } from './stored-token.js';
+import type { BrokerPolicy, CachedToken, ProfileStatus, RefreshOutcome } from './types.js';
 
-export interface CachedToken {
-  readonly token: string;
-  readonly kind: 'altinn' | 'maskinporten';
-  readonly expiresAt: number;
-  readonly issuedAt: number;
-  readonly scope: string;
-  /** Where this instance got it: minted now, or read from the vault. */
-  readonly source: 'minted' | 'vault';
-}
-
-export type RefreshOutcome = 'fresh' | 'adopted' | 'refreshed' | 'failed';
-
-export interface ProfileStatus {
-  readonly profile: string;
-  readonly tokenSecret: string;
-  readonly lastRefresh?: { readonly at: string; readonly outcome: RefreshOutcome; readonly errorCode?: BrokerErrorCode; readonly error?: string };
-  readonly tokenExpiresAt?: string;
-  readonly tokenSource?: CachedToken['source'];
-  /** A minted token that could not be written to the vault yet (retried on the next run). */
-  readonly storePending: boolean;
-  readonly keyVersion?: string;
-  /** The last key check (start-up or refresh) failed and no key has loaded since. */
-  readonly keyCheck?: { readonly at: string; readonly outcome: 'failed'; readonly errorCode?: BrokerErrorCode; readonly error?: string };
-  /** The key in use (source, name, version, kid or certificate subject, age, expiry, warning); never key material. */
-  readonly key?: KeyHealth;
-}
-
-export interface BrokerPolicy {
-  readonly refreshBeforeExpirySeconds: number;
-  readonly minTokenTtlSeconds: number;
-  /** MIN_MINT_INTERVAL_SECONDS: no second mint within this while a valid token is left. */
-  readonly minMintIntervalSeconds: number;
-  /** MAX_TOKEN_LIFETIME_SECONDS: a token claiming to live longer is refused. */
-  readonly maxTokenLifetimeSeconds: number;
-}
+export type { BrokerPolicy, CachedToken, ProfileStatus, RefreshOutcome } from './types.js';
 
 export interface ProfileBrokerDeps extends MintContext {
   readonly profile: Profile;
@@ -69,30 +34,38 @@ export const FAILED_REFRESH_PAUSE_MS = 10_000;
 export class ProfileBroker {
   private current?: CachedToken;
   private inflight?: Promise<CachedToken>;
-  private key?: { version: string; key: SigningKey };
-  /** MASKINPORTEN_VAULT_KEY / MASKINPORTEN_CERTIFICATE: the key stays in the vault (keys/key-source.ts). */
-  private readonly vaultSource?: VaultSigningSource;
-  private unstored?: CachedToken;
   private last?: ProfileStatus['lastRefresh'];
-  private keyProblem?: ProfileStatus['keyCheck'];
   /** ms since epoch; see getToken. */
   private retryNotBefore = 0;
   /** ms since epoch of the last successful mint. */
   private lastMintAt?: number;
-  /** Stored versions already refused (each is logged once). */
-  private readonly refusedVersions = new Set<string>();
   /** Thresholds a fresh token could not meet, each logged once. */
   private readonly shortNoted = new Set<string>();
-  /** Identifies everything that changes the token (docs/protocol.md, Caching); stored as a tag. */
-  readonly cacheKey: string;
+  private readonly key: ProfileGrantKey;
+  private readonly stored: StoredToken;
+  private readonly mintContext: MintContext;
 
   constructor(private readonly deps: ProfileBrokerDeps) {
-    this.cacheKey = cacheKeyOf(deps.profile, deps.environment, deps.endpoints.issuer);
-    this.vaultSource = vaultSigningSource(deps.profile, { now: deps.now, timeoutMs: 3 * deps.timeoutMs });
+    this.mintContext = { ...deps, maxTokenLifetimeSeconds: deps.policy.maxTokenLifetimeSeconds };
+    this.key = new ProfileGrantKey({ profile: deps.profile, keyStore: deps.keyStore ?? deps.store, now: deps.now, timeoutMs: 3 * deps.timeoutMs });
+    this.stored = new StoredToken({
+      profile: deps.profile,
+      environment: deps.environment,
+      store: deps.store,
+      verifier: this.mintContext,
+      adopt: (token) => {
+        if (!this.current || this.current.expiresAt < token.expiresAt) this.current = token;
+      },
+    });
   }
 
   get profile(): Profile {
     return this.deps.profile;
+  }
+
+  /** Identifies everything that changes the token (docs/protocol.md, Caching); stored as a tag. */
+  get cacheKey(): string {
+    return this.stored.cacheKey;
   }
 
   /** For GET /api/token: a token with at least minTtlSeconds left; a warm call does no I/O at all. */
@@ -113,8 +86,8 @@ export class ProfileBroker {
 
   /** For the timer: refresh when less than refreshBeforeExpirySeconds is left; retry a pending vault write. */
   async refreshIfDue(log: Logger): Promise<RefreshOutcome> {
-    this.vaultSource?.recheck(); // a new key version is looked for once per timer run
-    await this.flushUnstored(log, true);
+    this.key.recheck(); // a new key version is looked for once per timer run
+    await this.stored.flush(log, true, this.current);
     const need = this.deps.policy.refreshBeforeExpirySeconds;
     const cur = this.current;
     if (cur && (this.lastsFor(cur, need, 'REFRESH_BEFORE_EXPIRY_SECONDS', log) || this.holdBack(cur, 'REFRESH_BEFORE_EXPIRY_SECONDS', log))) {
@@ -136,24 +109,12 @@ export class ProfileBroker {
 
   /** For health on a fresh instance: adopts the stored token (no minting) when nothing is in memory yet. */
   async peekStored(log: Logger): Promise<void> {
-    if (!this.current) await this.readStored(log);
+    if (!this.current) await this.stored.read(log, this.current);
   }
 
   /** Loads the key (or finds it unchanged); logs what is wrong instead of throwing. */
-  async checkKey(log: Logger): Promise<boolean> {
-    try {
-      await this.loadKey(log);
-      return true;
-    } catch (err) {
-      const code = err instanceof BrokerError ? err.code : 'unexpected';
-      this.keyProblem = {
-        at: new Date(this.deps.now()).toISOString(),
-        outcome: 'failed',
-        ...(err instanceof BrokerError && { errorCode: err.code, error: err.message }),
-      };
-      log.error(`[${this.deps.profile.name}] Key check failed (${code}): ${err instanceof Error ? err.message : 'unknown error'}`);
-      return false;
-    }
+  checkKey(log: Logger): Promise<boolean> {
+    return this.key.check(log);
   }
 
   status(): ProfileStatus {
@@ -163,19 +124,9 @@ export class ProfileBroker {
       tokenSecret: this.deps.profile.tokenSecret,
       ...(this.last && { lastRefresh: this.last }),
       ...(cur && { tokenExpiresAt: isoTime(cur.expiresAt), tokenSource: cur.source }),
-      storePending: this.unstored !== undefined,
-      ...(this.key && { keyVersion: this.key.version }),
-      ...(this.keyProblem && { keyCheck: this.keyProblem }),
-      ...this.keyStatus(),
+      storePending: this.stored.pending,
+      ...this.key.status(),
     };
-  }
-
-  private keyStatus(): { keyVersion?: string; key?: KeyHealth } {
-    const { profile, now } = this.deps;
-    const inUse = this.vaultSource
-      ? this.vaultSource.inUse()
-      : this.key && { source: 'secret' as const, name: profile.keySecret ?? '', version: this.key.version, kid: this.key.key.kid };
-    return inUse ? { keyVersion: inUse.version, key: keyHealth(inUse, now()) } : {};
   }
 
   private async refresh(needSeconds: number, setting: string, log: Logger): Promise<CachedToken> {
@@ -225,7 +176,7 @@ export class ProfileBroker {
     const { profile } = this.deps;
     const trigger = triggerOf(setting);
     try {
-      const stored = await this.readStored(log);
+      const stored = await this.stored.read(log, this.current);
       if (stored && this.lastsFor(stored, needSeconds, setting, log)) {
         this.record('adopted', undefined, trigger);
         log.info(`[${profile.name}] Using the token in secret "${profile.tokenSecret}" (valid until ${isoTime(stored.expiresAt)}).`);
@@ -245,67 +196,11 @@ export class ProfileBroker {
     }
   }
 
-  /** Reads the stored token; one for other settings is ignored, and so is one that fails verification (logged once
-   *  per version, with the reason). Never throws: store errors are logged. */
-  private async readStored(log: Logger): Promise<CachedToken | undefined> {
-    const { profile, store } = this.deps;
-    let secret;
-    try {
-      secret = await store.read(profile.tokenSecret);
-    } catch (err) {
-      log.warn(`[${profile.name}] Could not read secret "${profile.tokenSecret}" (${(err as Error).message}); minting a new token.`);
-      return undefined;
-    }
-    if (!secret || secret.tags?.['cache-key'] !== this.cacheKey) return undefined;
-    if (this.current?.token === secret.value) return this.current;
-    const kind = profile.altinnExchange ? 'altinn' : 'maskinporten';
-    const ignore = (reason: string): undefined => {
-      if (!this.refusedVersions.has(secret.version)) {
-        this.refusedVersions.add(secret.version);
-        log.warn(`[${profile.name}] Ignoring the token in secret "${profile.tokenSecret}" (version ${secret.version}): ${reason}.`);
-      }
-      return undefined;
-    };
-    if (kind === 'maskinporten' && !isJwtShaped(secret.value)) return ignore('it is not a JWT (an opaque token is never adopted from the vault)');
-    try {
-      const facts = await verifyToken(secret.value, kind, profile, { ...this.deps, maxTokenLifetimeSeconds: this.deps.policy.maxTokenLifetimeSeconds }, 'stored token');
-      const token: CachedToken = { token: secret.value, kind, ...facts, scope: facts.scope ?? profile.scopes.join(' '), source: 'vault' };
-      if (!this.current || this.current.expiresAt < token.expiresAt) this.current = token;
-      return token;
-    } catch (err) {
-      if (err instanceof TokenRejectedError) return ignore(err.reason);
-      // the issuer's keys could not be fetched: not the token's fault, so not remembered as refused
-      log.warn(`[${profile.name}] Could not verify the token in secret "${profile.tokenSecret}" (${err instanceof Error ? err.message : 'unknown error'}); not adopting it.`);
-      return undefined;
-    }
-  }
-
-  /** Reads the key secret and decodes it again only when its version changed (rotation without restart). */
-  private async loadKey(log: Logger): Promise<GrantKey> {
-    if (this.vaultSource) {
-      const signer = await this.vaultSource.signer(log);
-      this.keyProblem = undefined;
-      return signer;
-    }
-    const { profile, store, keyStore } = this.deps;
-    const secret = await readKeySecret(keyStore ?? store, profile);
-    if (this.key?.version === secret.version) {
-      this.keyProblem = undefined;
-      return this.key.key;
-    }
-    const key = await decodeProfileKey(secret, profile, log);
-    this.key = { version: secret.version, key };
-    this.keyProblem = undefined;
-    return key;
-  }
-
-  /** Writes the minted token not stored yet. A delayed write (`delayed`) first re-reads the vault: a valid token
-   *  there that lives at least as long wins, and the pending one is dropped, so writes never go backwards. */
   /** Signs a grant, mints, verifies; the new token is served from now on and written to the vault (or kept pending). */
   private async mintAndStore(log: Logger): Promise<CachedToken> {
     const { profile } = this.deps;
-    const key = await this.loadKey(log);
-    const minted = await mintToken(profile, key, { ...this.deps, maxTokenLifetimeSeconds: this.deps.policy.maxTokenLifetimeSeconds }, log);
+    const key = await this.key.load(log);
+    const minted = await mintToken(profile, key, this.mintContext, log);
     this.lastMintAt = this.deps.now();
     const token: CachedToken = {
       token: minted.token,
@@ -316,40 +211,8 @@ export class ProfileBroker {
       source: 'minted',
     };
     this.current = token;
-    this.unstored = token;
-    await this.flushUnstored(log);
+    await this.stored.write(token, log, this.current);
     return token;
-  }
-
-  private async flushUnstored(log: Logger, delayed = false): Promise<void> {
-    const token = this.unstored;
-    if (!token) return;
-    const { profile, store, now } = this.deps;
-    if (token.expiresAt <= now()) {
-      this.unstored = undefined;
-      return;
-    }
-    if (delayed) {
-      const stored = await this.readStored(log);
-      if (this.unstored !== token) return;
-      if (stored && stored.token !== token.token && stored.expiresAt >= token.expiresAt) {
-        this.unstored = undefined;
-        log.info(`[${profile.name}] Secret "${profile.tokenSecret}" already holds a newer token; the pending write of an older one is dropped.`);
-        return;
-      }
-    }
-    try {
-      const { version } = await store.writeToken(profile.tokenSecret, {
-        token: token.token,
-        expiresAt: token.expiresAt,
-        issuedAt: token.issuedAt,
-        tags: { profile: profile.name, 'client-id': profile.clientId, kind: token.kind, 'cache-key': this.cacheKey, issuer: 'maskinporten-broker' },
-      });
-      if (this.unstored === token) this.unstored = undefined;
-      log.info(`[${profile.name}] Stored the token as secret "${profile.tokenSecret}" version ${version}.`);
-    } catch (err) {
-      log.warn(`[${profile.name}] ${(err as Error).message} The new token is served from memory; the write is retried on the next run.`);
-    }
   }
 
   private lastGood(err: unknown, log: Logger): CachedToken {
@@ -406,15 +269,15 @@ export class ProfileBroker {
    *  versions holding a still-valid token disabled (the store), then this instance's memory, so that the next
    *  request or timer run mints anew. Other instances keep their memory copy until their own next refresh. */
   async dropToken(log: Logger): Promise<{ readonly dropped?: CachedToken; readonly vault: DropResult }> {
-    const { profile, store, now } = this.deps;
-    if (!isDroppable(store)) throw new BrokerError('STORE_REJECTED', `The token store of profile "${profile.name}" cannot drop secrets.`);
+    const { profile } = this.deps;
+    this.stored.droppable();
     await this.inflight?.catch(() => undefined);
     const dropped = this.current;
-    const vault = await store.dropToken(profile.tokenSecret, { at: now(), tags: { profile: profile.name } });
+    const vault = await this.stored.drop();
     // A refresh that started while the vault was written may have adopted the old token: wait for it, then forget.
     await this.inflight?.catch(() => undefined);
     this.current = undefined;
-    this.unstored = undefined;
+    this.stored.forgetPending();
     this.retryNotBefore = 0;
     this.lastMintAt = undefined;
     log.warn(`[${profile.name}] Dropped the cached token: tombstone version ${vault.version} on secret "${profile.tokenSecret}", ${vault.disabledVersions} version(s) with a valid token disabled, memory of this instance cleared.`);
@@ -422,27 +285,7 @@ export class ProfileBroker {
   }
 }
 
-function isDroppable(store: SecretStore): store is DroppableStore {
-  return typeof (store as Partial<DroppableStore>).dropToken === 'function';
-}
-
 /** Which caller a refresh is for: the timer (REFRESH_BEFORE_EXPIRY_SECONDS) or a token request. */
 function triggerOf(setting: string): RefreshTrigger {
   return setting === 'REFRESH_BEFORE_EXPIRY_SECONDS' ? 'timer' : 'request';
-}
-
-/** A short hash of everything that changes a token: client, environment, sorted scopes, grant options, kind. */
-export function cacheKeyOf(p: Profile, environment: string, issuer: string): string {
-  const parts = [
-    p.clientId,
-    environment,
-    issuer,
-    [...p.scopes].sort().join(' '),
-    [...(p.resource ?? [])].sort().join(' '),
-    p.consumerOrg ?? '',
-    p.systemUser?.orgId ?? '',
-    p.systemUser?.externalRef ?? '',
-    p.altinnExchange ? 'altinn' : 'maskinporten',
-  ];
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }

@@ -1,5 +1,5 @@
 // The JSON body of GET /api/token, serialised once per token and remaining second (a warm request only looks it up).
-import type { CachedToken } from '../broker/profile-broker.js';
+import type { CachedToken } from '../broker/types.js';
 
 const bodies = new WeakMap<CachedToken, { expiresIn: number; body: string }>();
 
