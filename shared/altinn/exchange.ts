@@ -1,5 +1,6 @@
 // Altinn token exchange client (docs/protocol.md, The Altinn token exchange): trades a Maskinporten token for an Altinn token.
 // Accepts plain-text and JSON-quoted bodies; refusals carry only the status.
+// Area altinn/: Altinn's token exchange. Uses upstream/ for HTTP; never maskinporten/, verify/ or the broker.
 import { UpstreamRejectedError, UpstreamUnavailableError } from '../errors.js';
 import { registerSecret } from '../logging.js';
 import { send, type FetchLike } from '../upstream/http-client.js';

@@ -1,6 +1,8 @@
 // Caller authorization: checks an Entra ID access token from `Authorization: Bearer` with jose against the tenant's
 // published keys, and decides by app role (the `roles` claim) which profile's token a caller may get.
 // Headers a platform front end may inject (X-MS-CLIENT-PRINCIPAL*) are never read: only the verified token counts.
+// Area callers/: who may get which token (Entra ID caller tokens, app roles) and the audit trail. Uses config/,
+// upstream/ types, telemetry/; never the broker or the vault.
 import type { CallerAuthConfig, Profile } from '../config/config.js';
 import { ENTRA_AUTHORITY } from '../config/config.js';
 import { CallerAuthError } from '../errors.js';

@@ -2,6 +2,8 @@
 // Only the error's own message (fixed text plus safe facts) and code go out, never a stack or an upstream body.
 // The document is a plain object: RFC 9457 is five members, and the npm library we tried first validates `type`
 // with Node's deprecated url.parse (a runtime warning today, an error in future Node versions).
+// Area http/: what the function handlers share (problem answers, the token body, the invocation logger). Uses the
+// broker's types and errors; nothing below imports it.
 import { BrokerError, CallerAuthError, ConfigError, NoValidTokenError, UpstreamError, type BrokerErrorCode } from '../errors.js';
 
 export interface ProblemResponse {

@@ -1,5 +1,5 @@
 // Chooses where a profile's grants are signed when it names a key inside Key Vault (MASKINPORTEN_VAULT_KEY or
-// MASKINPORTEN_CERTIFICATE); the key secret (MASKINPORTEN_KEY_SECRET) stays in profile-key.ts. Importing this
+// MASKINPORTEN_CERTIFICATE); the key secret (MASKINPORTEN_KEY_SECRET) stays in profile-key.ts beside this. Importing this
 // module loads no Azure SDK: the clients are created on first use.
 import { DEFAULT_PROFILE, type Profile } from '../config/config.js';
 import type { GrantSigner } from './signer.js';

@@ -1,6 +1,8 @@
 // The signer port: what a grant is signed with. A decoded key secret (decode.ts) signs in this process; a Key Vault
 // key (vault-key.ts) or a certificate's key (certificate.ts) signs inside the vault and is a GrantSigner. The grant
 // (maskinporten/grant.ts) only uses this port; the key sources implement it. Imports no other area.
+// Area keys/: key decoding, the Key Vault key and certificate sources, key health, keygen, and this port. Uses
+// config/ types, vault/ (clients, store port), telemetry/; never maskinporten/, verify/ or the broker.
 import type { SigningKey } from './decode.js';
 
 /** A key that signs somewhere else (a Key Vault key or a certificate's key): the grant's private key never

@@ -2,6 +2,8 @@
 // a fresh jti every time, exp within 120 s of iat. The compact JWS is assembled here and signed with node:crypto
 // directly: a JWS is base64url(header).base64url(claims).base64url(RSASSA-PKCS1-v1_5 signature), and a library
 // round trip through WebCrypto cost 30-60% more per grant (npm run bench).
+// Area maskinporten/: Maskinporten's protocol (the grant, the token endpoint and its error codes). Uses the signer
+// port of keys/, upstream/ for HTTP, telemetry/; never the vault, verification or the broker (they use it).
 import { randomUUID, sign } from 'node:crypto';
 import type { SystemUser } from '../config/config.js';
 import { isGrantSigner, type GrantKey, type GrantSigner } from '../keys/signer.js';

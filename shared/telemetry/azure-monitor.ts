@@ -1,4 +1,4 @@
-// The Azure Monitor OpenTelemetry set-up, loaded only by telemetry-start.ts (never at import, never on the local
+// The Azure Monitor OpenTelemetry set-up, loaded only by start.ts (never at import, never on the local
 // host). Application Insights here takes Entra ID-authenticated ingestion only (local auth off): the exporter signs
 // in with the app's managed identity (AZURE_CLIENT_ID: the user-assigned identity; else DefaultAzureCredential), or
 // every export would be refused and the telemetry silently lost.
@@ -38,7 +38,7 @@ export async function startAzureMonitor(env: TelemetrySettings, credential?: Tok
     samplingRatio: 1,
     tracesPerSecond: 0,
     instrumentationOptions: {
-      // The broker makes its own spans for Maskinporten, Altinn and Key Vault (telemetry.ts); these would repeat
+      // The broker makes its own spans for Maskinporten, Altinn and Key Vault (instruments.ts); these would repeat
       // the Key Vault calls as a second set of dependencies.
       http: { enabled: false },
       azureSdk: { enabled: false },

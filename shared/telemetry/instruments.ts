@@ -1,8 +1,10 @@
 // The broker's own metrics and spans, through the OpenTelemetry API only: without an SDK (the local host, the tests
-// that do not install one) every call here is a no-op that costs a property read. In Azure, telemetry-azure.ts
+// that do not install one) every call here is a no-op that costs a property read. In Azure, azure-monitor.ts
 // installs the Azure Monitor SDK after the first answer (README, "Telemetry"); instruments are created against
 // whatever meter provider is global at the time, and records made while that set-up is under way are replayed.
 // Attributes carry names, codes, hosts and statuses only: never a token, grant, key or URL query.
+// Area telemetry/: metrics and spans (here), when to start exporting (start.ts) and the Azure exporter
+// (azure-monitor.ts, imported by start.ts only). Imports no other area but logging: callers hand it plain values.
 import { SpanKind, SpanStatusCode, metrics, trace, type Attributes, type Meter, type MeterProvider, type Span } from '@opentelemetry/api';
 
 export const INSTRUMENTATION_NAME = 'maskinporten-broker';
@@ -81,7 +83,7 @@ function current(): Instruments {
   return instruments;
 }
 
-// --- records made before the SDK is installed (telemetry-azure.ts arms this; nothing is kept otherwise) ---
+// --- records made before the SDK is installed (start.ts arms this; nothing is kept otherwise) ---
 
 const MAX_PENDING = 1000;
 let pending: Array<() => void> | undefined;

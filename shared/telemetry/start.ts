@@ -2,7 +2,7 @@
 // the deployment does in Azure and the local host never needs. The Azure Monitor SDK (about half a second of module
 // loading) is set up after the first invocation has answered, or TELEMETRY_START_DELAY_MS after start-up if no
 // invocation comes first, so a cold start's first token never waits for it. Until it is in place the broker's
-// counters and durations are kept in memory (telemetry.ts) and then exported; spans of that first invocation are not.
+// counters and durations are kept in memory (instruments.ts) and then exported; spans of that first invocation are not.
 import type { TokenCredential } from '@azure/identity';
 import type { Logger } from '../logging.js';
 import type { TelemetrySettings } from './azure-monitor.js';

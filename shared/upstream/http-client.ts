@@ -1,5 +1,7 @@
 // Sends one HTTP request to Maskinporten or Altinn with a timeout and classifies the outcome: a network error,
 // timeout, 5xx or 429 becomes UpstreamUnavailableError (retryable); the caller interprets other statuses.
+// Area upstream/: one outbound HTTP call with its timeout and classification, and the retry policy. Uses errors
+// and telemetry/; never a protocol area (they use it).
 import { UpstreamUnavailableError, type BrokerErrorCode } from '../errors.js';
 import { parseRetryAfter } from './retry.js';
 import { upstreamCall, type UpstreamResult } from '../telemetry/instruments.js';
@@ -27,7 +29,7 @@ export function send(
   return upstreamCall(call, (result) => sendOnce(fetchImpl, url, init, timeoutMs, service, unavailableCode, result));
 }
 
-/** One request, in the span and duration metric of telemetry.ts's upstreamCall (`result` gets the status). */
+/** One request, in the span and duration metric of telemetry/instruments.ts's upstreamCall (`result` gets the status). */
 async function sendOnce(
   fetchImpl: FetchLike,
   url: string,

@@ -1,4 +1,4 @@
-// Key Vault keys and certificates clients for the signing key sources and `keygen --vault-key`. The SDKs and
+// Key Vault keys and certificates clients for the signing key sources (keys/) and `keygen --vault-key`. The SDKs and
 // @azure/identity are imported on first use (cold start). A loopback http vault URL means the local simulator:
 // plain http and a dummy credential, as for the secrets client (keyvault-store.ts).
 import type { TokenCredential } from '@azure/identity';

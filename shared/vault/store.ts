@@ -1,5 +1,7 @@
 // The broker's port to its secret store (Key Vault in production): read a secret's newest version, write a token
 // as a new version. The core depends on this interface only.
+// Area vault/: this port and the Key Vault adapters (secrets store; keys and certificates clients). Uses errors,
+// logging and telemetry/ only; never keys/, the broker or configuration parsing.
 
 export interface StoredSecret {
   readonly value: string;

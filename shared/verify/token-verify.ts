@@ -1,5 +1,7 @@
 // Verifies every token before it is stored, served or adopted: the signature against the issuer's published keys
 // (Maskinporten's or Altinn's JWKS, found through their metadata) and the claims the broker relies on.
+// Area verify/: issuer keys, token claims and verification of Maskinporten and Altinn tokens. Uses config/ types,
+// upstream/ (fetching key sets), telemetry/; never the broker, the vault or maskinporten/.
 import { createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Profile } from '../config/config.js';
 import { BrokerError, UpstreamUnavailableError, type BrokerErrorCode } from '../errors.js';
