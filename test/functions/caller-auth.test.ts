@@ -127,7 +127,7 @@ describe('401: no token or a token that does not verify', () => {
   test('wrong issuer: another authority, and the v1 issuer from a non-Entra authority', async () => {
     const other = await world.sims.entra.issueToken({ roles: ['Tokens.Read.All'], iss: `https://login.microsoftonline.com/${world.sims.entra.tenantId}/v2.0` });
     expect401(await call(undefined, bearer(other)), other, 'claim iss');
-    // sts.windows.net is accepted only when AUTH_AUTHORITY is the real Entra authority (test/shared/caller-auth.test.ts)
+    // sts.windows.net is accepted only when AUTH_AUTHORITY is the real Entra authority (test/shared/callers/caller-auth.test.ts)
     const v1 = await world.sims.entra.issueToken({ roles: ['Tokens.Read.All'], version: 1 });
     expect401(await call(undefined, bearer(v1)), v1, 'claim iss');
   });
