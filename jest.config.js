@@ -12,4 +12,7 @@ export default {
   testTimeout: 30000,
   // Drops only the @azure/functions "test mode" banner that every suite importing a function module would print.
   setupFiles: ['<rootDir>/test/helpers/quiet-azure-functions.ts'],
+  // The run's RSA test keys, made once (test/helpers/key-pool.ts).
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
 };
