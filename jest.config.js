@@ -3,7 +3,8 @@
  *  test/helpers/quiet-vm-warning.cjs, which drops only Node's warning about that flag). */
 export default {
   preset: 'ts-jest/presets/default-esm',
-  testEnvironment: 'node',
+  // Node's environment plus a watchdog that ends a file stuck past its bound (120 s by default), naming it.
+  testEnvironment: '<rootDir>/test/helpers/watchdog-environment.ts',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],

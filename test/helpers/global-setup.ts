@@ -24,7 +24,7 @@
 // other keys as DER. The file holds private keys: it is owner-only in an owner-only directory, and
 // the teardown removes it.
 import { generateKeyPair, type JsonWebKey } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,6 +67,9 @@ async function rsaJwk(): Promise<JsonWebKey> {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // A Jest that a test starts (test/helpers/watchdog.test.ts) uses the pool of the run that started it.
+  const outer = process.env[KEY_POOL_ENV];
+  if (outer && existsSync(outer)) return;
   const keys = {} as Record<KeyKind, JsonWebKey[]>;
   const kinds = Object.entries(KEY_POOL_SIZES) as Array<[KeyKind, number]>;
   await Promise.all(kinds.map(async ([kind, n]) => void (keys[kind] = await Promise.all(Array.from({ length: n }, rsaJwk)))));
