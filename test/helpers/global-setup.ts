@@ -20,11 +20,11 @@
 // writing DER or PEM that createPrivateKey reads back (a new key with its own mutex). We found no Node.js issue that
 // describes this deadlock.
 //
-// So the pool is made with crypto.generateKeyPair, writing JWKs directly; test/helpers/key-pool.ts makes its
-// other keys as DER. The file holds private keys: it is owner-only in an owner-only directory, and
-// the teardown removes it.
+// So the pool is made with crypto.generateKeyPair and exported as JWKs; test/helpers/key-pool.ts makes its
+// other keys as DER. The file holds private keys: it is owner-only in an owner-only directory, the teardown removes
+// it, and the next run removes one whose run never got to its teardown.
 import { generateKeyPair, type JsonWebKey } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -60,6 +60,25 @@ export interface PoolGlobals {
 }
 
 const generate = promisify(generateKeyPair);
+const POOL_DIR = /^broker-test-keys-(\d+)-/;
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Pools left by runs that never got to their teardown (ended by the test watchdog, say): their directory names the
+ *  Jest process that made them, and it is gone. */
+function removeAbandonedPools(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = POOL_DIR.exec(name)?.[1];
+    if (pid !== undefined && !running(Number(pid))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
 
 async function rsaJwk(): Promise<JsonWebKey> {
   const { privateKey } = await generate('rsa', { modulusLength: 2048 });
@@ -74,7 +93,8 @@ export default async function globalSetup(): Promise<void> {
   const kinds = Object.entries(KEY_POOL_SIZES) as Array<[KeyKind, number]>;
   await Promise.all(kinds.map(async ([kind, n]) => void (keys[kind] = await Promise.all(Array.from({ length: n }, rsaJwk)))));
   const pool: KeyPoolFile = { keys };
-  const file = join(mkdtempSync(join(tmpdir(), 'broker-test-keys-')), 'keys.json');
+  removeAbandonedPools();
+  const file = join(mkdtempSync(join(tmpdir(), `broker-test-keys-${process.pid}-`)), 'keys.json');
   writeFileSync(file, JSON.stringify(pool), { mode: 0o600 });
   process.env[KEY_POOL_ENV] = file;
   (globalThis as PoolGlobals).removeTestKeyPool = () => {
