@@ -4,7 +4,7 @@ import { createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { exportJWK } from 'jose';
-import { KEY_POOL_ENV, KEY_POOL_SIZES, testRsaKey, testSigningKeyPair, type KeyKind } from './key-pool.js';
+import { KEY_POOL_ENV, KEY_POOL_SIZES, pooledRsaJwk, testRsaKey, testSigningKeyPair, type KeyKind } from './key-pool.js';
 
 const file = process.env[KEY_POOL_ENV] ?? '';
 const kinds = Object.keys(KEY_POOL_SIZES) as KeyKind[];
@@ -38,6 +38,14 @@ describe('keys handed out', () => {
     const taken = Array.from({ length: 2 * n }, () => testRsaKey(kind).publicJwk.n);
     expect(new Set(taken.slice(0, n)).size).toBe(n);
     expect(new Set(taken.slice(n)).size).toBe(n);
+  });
+
+  test('a key handed out is a copy: changing it changes no key handed out later', () => {
+    const first = pooledRsaJwk('ca')!;
+    const modulus = first.n;
+    first.n = 'changed';
+    for (let i = 1; i < KEY_POOL_SIZES.ca; i++) pooledRsaJwk('ca');
+    expect(pooledRsaJwk('ca')!.n).toBe(modulus);
   });
 
   test('a key pair is a matching pair: the public key is the private key\'s', () => {

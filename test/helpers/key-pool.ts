@@ -37,7 +37,8 @@ function loadPool(): KeyPoolFile | null {
   return pool;
 }
 
-/** The next RSA 2048 private JWK of this kind from the pool, or undefined when there is no pool. */
+/** The next RSA 2048 private JWK of this kind from the pool (a copy: the caller may change it), or undefined when there
+ *  is no pool. */
 export function pooledRsaJwk(kind: KeyKind): JsonWebKey | undefined {
   const p = loadPool();
   if (!p) return undefined;
@@ -45,7 +46,7 @@ export function pooledRsaJwk(kind: KeyKind): JsonWebKey | undefined {
   if (!keys?.length) throw new Error(`The test key pool (${KEY_POOL_ENV}) has no "${kind}" keys.`);
   const n = handedOut.get(kind) ?? 0;
   handedOut.set(kind, n + 1);
-  return keys[n % keys.length];
+  return { ...keys[n % keys.length] };
 }
 
 function fromPrivateJwk(privateJwk: JsonWebKey): TestKeyPair {
