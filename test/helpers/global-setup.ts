@@ -76,7 +76,12 @@ function running(pid: number): boolean {
 function removeAbandonedPools(): void {
   for (const name of readdirSync(tmpdir())) {
     const pid = POOL_DIR.exec(name)?.[1];
-    if (pid !== undefined && !running(Number(pid))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    if (pid === undefined || running(Number(pid))) continue;
+    try {
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    } catch {
+      // Another user's, say: not ours to remove, and no reason to stop this run.
+    }
   }
 }
 
