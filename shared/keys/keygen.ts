@@ -1,7 +1,7 @@
 // Generates a Maskinporten client key pair: an RSA 2048 key with a kid exactly as Altinn's JWKS tool makes them
 // (`<name>-TEST.<suffix>` / `<name>-PROD.<suffix>`, the suffix from the minute the key was made), the public JWK for
 // the portal and the base64 private JWK for Key Vault.
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { Environment } from '../config/config.js';
 
 export interface GeneratedKey {
@@ -55,7 +55,11 @@ export function generateClientKey(name: string, environment: Environment, bits =
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(name)) {
     throw new Error('The key name must be 1-63 letters, digits, "-" or "_", starting with a letter or digit.');
   }
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  // Made as DER and read back: on Node 20, exporting the KeyObjects generateKeyPairSync returns as JWKs can deadlock
+  // (the garbage collector's cleanup of the key generation waits for the mutex the export holds).
+  const der = generateKeyPairSync('rsa', { modulusLength: bits, publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+  const privateKey = createPrivateKey({ key: der.privateKey, format: 'der', type: 'pkcs8' });
+  const publicKey = createPublicKey(privateKey);
   const meta = { kid, alg: 'RS256', use: 'sig' };
   const publicJwk = { ...publicKey.export({ format: 'jwk' }), ...meta };
   const privateJwk = { ...privateKey.export({ format: 'jwk' }), ...meta };

@@ -3,7 +3,6 @@
 // certificate's key in the vault, and the Maskinporten simulator checks it against a test CA. The certificate's
 // secret (which holds its private key in a real vault) is never read.
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { healthDetailsHandler } from '../../functions/health-details.js';
 import { parseConfig } from '../../shared/config/config.js';
@@ -11,6 +10,7 @@ import { Runtime, setRuntime } from '../../shared/runtime.js';
 import { capture } from '../helpers/capture.js';
 import { makeCertificate, makeTestCa, type LeafOptions, type TestCa } from '../helpers/certificates.js';
 import { startHostProcess, type HostProcess } from '../helpers/host-process.js';
+import { testEcKey, testRsaKey } from '../helpers/key-pool.js';
 import { startWorld, type World } from '../helpers/world.js';
 
 const CERT = 'business-cert';
@@ -38,7 +38,7 @@ async function certificateWorld(o: Partial<LeafOptions> & { issuer?: TestCa; roo
   world = w;
   const root = o.root ?? makeTestCa();
   w.sims.maskinporten.addTrustedCa(root.cer);
-  const keys = o.keyType === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keys = o.keyType === 'ec' ? testEcKey('P-256') : testRsaKey('certificate');
   const leaf = makeCertificate(o.issuer ?? root, { orgNumber: ORG, ...o, publicKey: keys.publicKey });
   w.sims.keyVault.keys.importCertificate(CERT, { cer: leaf, privateKey: keys.privateKey });
   // In Key Vault a certificate also has a secret of its name holding the private key: the broker must never read it.

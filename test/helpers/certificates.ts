@@ -3,6 +3,7 @@
 // Keys come from node:crypto; node-forge (pure JS) only assembles and signs the X.509 structure.
 import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
+import { testRsaKey } from './key-pool.js';
 
 export interface TestCa {
   readonly privateKey: KeyObject;
@@ -41,7 +42,7 @@ function base(publicKey: KeyObject, notBefore: Date, notAfter: Date): forge.pki.
 
 /** A self-signed root CA, or an intermediate CA issued by `issuer`. */
 export function makeTestCa(name = 'Test Business CA', issuer?: TestCa): TestCa {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = testRsaKey('ca');
   const subject = [{ name: 'commonName', value: name }, { name: 'countryName', value: 'NO' }];
   const cert = base(publicKey, new Date(Date.now() - 86_400_000), new Date(Date.now() + 5 * 365 * 86_400_000));
   cert.setSubject(subject);

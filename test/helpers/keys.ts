@@ -1,5 +1,6 @@
-// Test keys in every shape users bring (docs/protocol.md, Key formats), generated fresh per test run.
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+// Test keys in every shape users bring (docs/protocol.md, Key formats), from the test run's key pool (key-pool.ts).
+import type { KeyObject } from 'node:crypto';
+import { testRsaKey } from './key-pool.js';
 
 export interface KeyShapes {
   readonly privateKey: KeyObject;
@@ -12,7 +13,7 @@ export interface KeyShapes {
 }
 
 export function rsaKey(kid = 'org-TEST.2026', bits = 2048): KeyShapes {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const { privateKey, publicKey } = testRsaKey('client', bits);
   return {
     privateKey,
     publicKey,

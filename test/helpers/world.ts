@@ -1,5 +1,5 @@
 // A complete local world for tests and the demo: the three simulators on 127.0.0.1 sharing one adjustable clock,
-// a registered Maskinporten client with a fresh RSA key, that key stored base64-encoded in the simulated vault,
+// a registered Maskinporten client with an RSA key of its own, that key stored base64-encoded in the simulated vault,
 // and the settings that point the broker at all of it.
 import { startAllSims, type AllSims } from '../sim/index.js';
 import { b64, json, rsaKey, type KeyShapes } from './keys.js';

@@ -4,9 +4,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
-  SignJWT, calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify,
+  SignJWT, calculateJwkThumbprint, createLocalJWKSet, exportJWK, jwtVerify,
   type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey,
 } from 'jose';
+import { testSigningKeyPair } from '../helpers/key-pool.js';
 import { FaultQueue } from './faults.js';
 import { bearerToken, listen, randomHex, requestUrl, sendEmpty, sendJson, sendText } from './http-util.js';
 import type { MaskinportenSim } from './maskinporten-sim.js';
@@ -54,7 +55,7 @@ export async function startAltinnSim(opts: AltinnSimOptions): Promise<AltinnSim>
   const lifetime = opts.tokenLifetimeSeconds ?? 1800;
   const serviceOwners = opts.serviceOwners ?? { [DIGDIR]: 'digdir' };
   const mp = opts.maskinporten;
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const { privateKey, publicKey } = await testSigningKeyPair('altinn');
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const jwks: JSONWebKeySet = { keys: [{ ...publicJwk, kid, alg: 'RS256', use: 'sig' }] };

@@ -3,7 +3,8 @@
 // v2-style app-only access tokens signed with jose, with whatever roles, ids, audience and times a test asks for.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { SignJWT, exportJWK, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { testSigningKeyPair } from '../helpers/key-pool.js';
 import { FaultQueue } from './faults.js';
 import { listen, requestUrl, sendJson } from './http-util.js';
 
@@ -63,7 +64,7 @@ export interface EntraSim {
 const DEFAULT_TENANT = '7e1f6a52-0000-4000-8000-00000000e17a';
 
 async function newKey(): Promise<{ kid: string; privateKey: CryptoKey; publicJwk: JWK }> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const { privateKey, publicKey } = await testSigningKeyPair('entra', { extractable: true });
   const kid = randomUUID().replace(/-/g, '').slice(0, 27);
   return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, kty: 'RSA', use: 'sig' } };
 }

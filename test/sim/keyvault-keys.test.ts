@@ -1,11 +1,12 @@
 // The keys and certificates part of the Key Vault simulator, driven through the real @azure/keyvault-keys KeyClient
 // and CryptographyClient and the real @azure/keyvault-certificates CertificateClient.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash, createPublicKey, generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { makeCertificate, makeTestCa } from '../helpers/certificates.js';
+import { testRsaKey } from '../helpers/key-pool.js';
 import { startKeyVaultSim, type KeyVaultSim } from './keyvault-sim.js';
 
 const credential: TokenCredential = { getToken: async () => ({ token: 'dummy', expiresOnTimestamp: Date.now() + 3600e3 }) };
@@ -96,7 +97,7 @@ describe('keys through KeyClient and CryptographyClient', () => {
 describe('certificates through CertificateClient', () => {
   test('getCertificate returns the DER in cer and the id of its key; that key signs and the certificate verifies', async () => {
     const ca = makeTestCa();
-    const leafKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const leafKeys = testRsaKey('certificate');
     const der = makeCertificate(ca, { publicKey: leafKeys.publicKey, orgNumber: '999888777', commonName: 'ORG AS' });
     const version = kv.keys.importCertificate('business-cert', { cer: der, privateKey: leafKeys.privateKey });
 

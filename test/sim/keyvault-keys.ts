@@ -3,7 +3,8 @@
 // @azure/keyvault-keys and @azure/keyvault-certificates clients use. A key's private part stays in here: no answer
 // ever carries it (there is no export, backup or release route).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { constants, createHash, createPublicKey, generateKeyPairSync, privateEncrypt, X509Certificate, type KeyObject } from 'node:crypto';
+import { constants, createHash, createPublicKey, privateEncrypt, X509Certificate, type KeyObject } from 'node:crypto';
+import { testRsaKey } from '../helpers/key-pool.js';
 import { randomHex, readBody, sendJson } from './http-util.js';
 import { checkName, KvError, parseAttributes, parseTags } from './keyvault-store.js';
 
@@ -84,7 +85,7 @@ export class KeyVaultKeys {
 
   /** Adds a key version (a new key, or a new version of one); returns the version. */
   createKey(name: string, o: SeedKeyOptions = {}): string {
-    return this.#addVersion(name, generateKeyPairSync('rsa', { modulusLength: o.bits ?? 2048 }).privateKey, o, false).version;
+    return this.#addVersion(name, testRsaKey('vault', o.bits ?? 2048).privateKey, o, false).version;
   }
 
   /** Imports a certificate with its key (as `az keyvault certificate import` does); returns the version. */
@@ -124,7 +125,7 @@ export class KeyVaultKeys {
       if (m !== 'POST') throw methodNotAllowed();
       const body = parseCreate(await jsonBody(req));
       this.operations.push({ op: 'create', name });
-      const key = this.#addVersion(name, generateKeyPairSync('rsa', { modulusLength: body.bits }).privateKey, body, false);
+      const key = this.#addVersion(name, testRsaKey('vault', body.bits).privateKey, body, false);
       return sendJson(res, 200, this.#bundle(name, key));
     }
     if (second === 'versions' && third === undefined) {

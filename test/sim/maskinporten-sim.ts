@@ -2,7 +2,8 @@
 // authorization-server metadata and its own JWKS; access tokens are JWTs signed with the simulator's RSA key.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK } from 'jose';
+import { SignJWT, calculateJwkThumbprint, exportJWK, type JSONWebKeySet, type JWK } from 'jose';
+import { testSigningKeyPair } from '../helpers/key-pool.js';
 import { FaultQueue } from './faults.js';
 import { listen, randomHex, readBody, requestUrl, sendJson } from './http-util.js';
 import {
@@ -67,7 +68,7 @@ export async function startMaskinportenSim(opts: MaskinportenSimOptions = {}): P
   const now = opts.now ?? Date.now;
   const lifetime = opts.tokenLifetimeSeconds ?? 120;
   const skew = opts.maxClockSkewSeconds ?? 10;
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const { privateKey, publicKey } = await testSigningKeyPair('maskinporten');
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const jwks: JSONWebKeySet = { keys: [{ ...publicJwk, kid, alg: 'RS256', use: 'sig' }] };

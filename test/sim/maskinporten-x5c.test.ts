@@ -1,9 +1,9 @@
 // The Maskinporten simulator's business-certificate grants (x5c): accepted when the leaf verifies the signature, is
 // valid now, chains to a trusted test CA and names the client's organisation; each broken rule is refused.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { decodeJwt, exportJWK, type JWK } from 'jose';
+import { decodeJwt, type JWK } from 'jose';
 import { makeCertificate, makeTestCa, type TestCa } from '../helpers/certificates.js';
+import { testRsaKey, type TestKeyPair } from '../helpers/key-pool.js';
 import { startMaskinportenSim, type MaskinportenSim } from './maskinporten-sim.js';
 import { grantClaims, postGrant, signGrant } from './test-helpers.js';
 
@@ -11,13 +11,13 @@ const ORG = '991825827';
 const CLIENT = 'cert-client';
 let sim: MaskinportenSim;
 let ca: TestCa;
-let leafKey: { privateKey: KeyObject; publicKey: KeyObject };
+let leafKey: TestKeyPair;
 let privateJwk: JWK;
 
 beforeAll(async () => {
   ca = makeTestCa();
-  leafKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  privateJwk = await exportJWK(leafKey.privateKey);
+  leafKey = testRsaKey('certificate');
+  privateJwk = leafKey.privateJwk as JWK;
   sim = await startMaskinportenSim({ clients: [{ clientId: CLIENT, orgNo: ORG, scopes: ['altinn:serviceowner'], keys: [] }], trustedCas: [ca.cer] });
 });
 afterAll(async () => {
@@ -61,7 +61,7 @@ describe('x5c grants', () => {
 
   test('a grant signed by another key than the leaf\'s is refused (MP-124)', async () => {
     const leaf = makeCertificate(ca, { publicKey: leafKey.publicKey, orgNumber: ORG });
-    const other = await exportJWK(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+    const other = testRsaKey('certificate').privateJwk as JWK;
     const { status, body } = await grantWith([b64(leaf)], other);
     expect(status).toBe(400);
     expect(body.error_uri).toMatch(/MP-124$/);

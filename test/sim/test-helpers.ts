@@ -1,7 +1,8 @@
-// Helpers for the simulator tests: a Maskinporten client with a fresh RSA key, raw grant signing (any header,
+// Helpers for the simulator tests: a Maskinporten client with an RSA key of its own, raw grant signing (any header,
 // any claims, so tests can build deliberately bad grants) and the token request itself.
 import { randomUUID } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { SignJWT, exportJWK, importJWK, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { testSigningKeyPair } from '../helpers/key-pool.js';
 import type { MaskinportenSim, SimClient } from './maskinporten-sim.js';
 
 export interface TestClient {
@@ -12,9 +13,9 @@ export interface TestClient {
   simClient: SimClient;
 }
 
-/** A client with a fresh RSA 2048 key whose public JWK (with kid, no alg) is registered in `simClient`. */
+/** A client with an RSA 2048 key of its own (key-pool.ts) whose public JWK (with kid, no alg) is registered in `simClient`. */
 export async function makeTestClient(overrides: Partial<SimClient> = {}): Promise<TestClient> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const { privateKey, publicKey } = await testSigningKeyPair('client', { extractable: true });
   const kid = `test-TEST.${randomUUID().slice(0, 8)}`;
   const clientId = randomUUID();
   const publicJwk = { ...(await exportJWK(publicKey)), kid };

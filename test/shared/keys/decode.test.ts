@@ -1,8 +1,9 @@
 // decodeKey: every accepted key shape signs verifiably; every bad one gets its own code and no key material.
 import { describe, expect, test } from '@jest/globals';
-import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import { decodeKey, type DecodeOptions } from '../../../shared/keys/decode.js';
 import { KeyError } from '../../../shared/errors.js';
+import { testEcKey, testRsaKey } from '../../helpers/key-pool.js';
 import { b64, json, privateMembers, rsaKey } from '../../helpers/keys.js';
 
 const opts: DecodeOptions = { setting: 'MASKINPORTEN_KEY_SECRET', secretName: 'mp-key' };
@@ -68,10 +69,10 @@ describe('accepted key shapes', () => {
 });
 
 describe('rejected key shapes each get their own code', () => {
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const tiny = generateKeyPairSync('rsa', { modulusLength: 512 });
+  const ec = testEcKey('P-256');
+  const tiny = testRsaKey('client', 512);
   const small = rsaKey('x', 1024);
-  const odd = generateKeyPairSync('rsa', { modulusLength: 2047 });
+  const odd = testRsaKey('client', 2047);
   test.each([
     ['empty', '  ', {}, 'KEY_EMPTY'],
     ['not base64', 'this is not a key!', {}, 'KEY_NOT_BASE64'],
