@@ -53,6 +53,7 @@ export class ProfileBroker {
       environment: deps.environment,
       store: deps.store,
       verifier: this.mintContext,
+      current: () => this.current,
       adopt: (token) => {
         if (!this.current || this.current.expiresAt < token.expiresAt) this.current = token;
       },
@@ -87,7 +88,7 @@ export class ProfileBroker {
   /** For the timer: refresh when less than refreshBeforeExpirySeconds is left; retry a pending vault write. */
   async refreshIfDue(log: Logger): Promise<RefreshOutcome> {
     this.key.recheck(); // a new key version is looked for once per timer run
-    await this.stored.flush(log, true, this.current);
+    await this.stored.flush(log, true);
     const need = this.deps.policy.refreshBeforeExpirySeconds;
     const cur = this.current;
     if (cur && (this.lastsFor(cur, need, 'REFRESH_BEFORE_EXPIRY_SECONDS', log) || this.holdBack(cur, 'REFRESH_BEFORE_EXPIRY_SECONDS', log))) {
@@ -109,7 +110,7 @@ export class ProfileBroker {
 
   /** For health on a fresh instance: adopts the stored token (no minting) when nothing is in memory yet. */
   async peekStored(log: Logger): Promise<void> {
-    if (!this.current) await this.stored.read(log, this.current);
+    if (!this.current) await this.stored.read(log);
   }
 
   /** Loads the key (or finds it unchanged); logs what is wrong instead of throwing. */
@@ -176,7 +177,7 @@ export class ProfileBroker {
     const { profile } = this.deps;
     const trigger = triggerOf(setting);
     try {
-      const stored = await this.stored.read(log, this.current);
+      const stored = await this.stored.read(log);
       if (stored && this.lastsFor(stored, needSeconds, setting, log)) {
         this.record('adopted', undefined, trigger);
         log.info(`[${profile.name}] Using the token in secret "${profile.tokenSecret}" (valid until ${isoTime(stored.expiresAt)}).`);
@@ -211,7 +212,7 @@ export class ProfileBroker {
       source: 'minted',
     };
     this.current = token;
-    await this.stored.write(token, log, this.current);
+    await this.stored.write(token, log);
     return token;
   }
 

@@ -16,6 +16,8 @@ export interface StoredTokenDeps {
   readonly environment: string;
   readonly store: SecretStore;
   readonly verifier: VerifierOptions;
+  /** The token the policy serves now: returned as it is when the vault holds the same token. */
+  readonly current: () => CachedToken | undefined;
   /** Called with every stored token that verified: the policy decides whether it replaces what it serves. */
   readonly adopt: (token: CachedToken) => void;
 }
@@ -37,9 +39,8 @@ export class StoredToken {
   }
 
   /** Reads the stored token; one for other settings is ignored, and so is one that fails verification (logged once
-   *  per version, with the reason). `current` is returned as it is when the vault holds the same token. Never
-   *  throws: store errors are logged. */
-  async read(log: Logger, current?: CachedToken): Promise<CachedToken | undefined> {
+   *  per version, with the reason). Never throws: store errors are logged. */
+  async read(log: Logger): Promise<CachedToken | undefined> {
     const { profile, store, verifier } = this.deps;
     let secret;
     try {
@@ -49,6 +50,7 @@ export class StoredToken {
       return undefined;
     }
     if (!secret || secret.tags?.['cache-key'] !== this.cacheKey) return undefined;
+    const current = this.deps.current();
     if (current?.token === secret.value) return current;
     const kind = profile.altinnExchange ? 'altinn' : 'maskinporten';
     const ignore = (reason: string): undefined => {
@@ -73,14 +75,14 @@ export class StoredToken {
   }
 
   /** Writes a minted token now (kept pending when the vault cannot take it). */
-  async write(token: CachedToken, log: Logger, current?: CachedToken): Promise<void> {
+  async write(token: CachedToken, log: Logger): Promise<void> {
     this.unstored = token;
-    await this.flush(log, false, current);
+    await this.flush(log, false);
   }
 
   /** Writes the minted token not stored yet. A delayed write (`delayed`) first re-reads the vault: a valid token
    *  there that lives at least as long wins, and the pending one is dropped, so writes never go backwards. */
-  async flush(log: Logger, delayed: boolean, current?: CachedToken): Promise<void> {
+  async flush(log: Logger, delayed: boolean): Promise<void> {
     const token = this.unstored;
     if (!token) return;
     const { profile, store, verifier } = this.deps;
@@ -89,7 +91,7 @@ export class StoredToken {
       return;
     }
     if (delayed) {
-      const stored = await this.read(log, current);
+      const stored = await this.read(log);
       if (this.unstored !== token) return;
       if (stored && stored.token !== token.token && stored.expiresAt >= token.expiresAt) {
         this.unstored = undefined;
