@@ -5,7 +5,6 @@ import { asciiLower, closest } from './checks.js';
 import { parseOrgNumber, splitList, type Env, type Reader } from './reader.js';
 import { DEFAULT_PROFILE, DEFAULT_TOKEN_SECRET, type KeySource, type Profile } from './types.js';
 
-
 /** Settings a named profile may set as `PROFILE__<name>__<SETTING>`. */
 export const PROFILE_SETTINGS = [
   'MASKINPORTEN_CLIENT_ID',
